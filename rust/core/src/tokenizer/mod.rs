@@ -1,0 +1,4 @@
+//! (in progress)
+mod encoding;
+pub use encoding::{Direction, Encoding};
+pub struct Tokenizer;
