@@ -57,3 +57,71 @@ mod tests {
         }
     }
 }
+
+/// A `{"String": ...}` or `{"Regex": ...}` pattern, as `tokenizer.json` writes them for Split,
+/// Replace (normalizer and decoder).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PatternSpec {
+    String(String),
+    Regex(String),
+}
+
+/// A compiled [`PatternSpec`]. Hugging Face compiles regexes with Oniguruma; we use the `regex`
+/// crate (linear time, no backtracking) and fall back to `fancy-regex` only for patterns that need
+/// look-around or backreferences.
+#[derive(Debug, Clone)]
+pub enum Pattern {
+    Literal(String),
+    Regex(regex::Regex),
+    Fancy(fancy_regex::Regex),
+}
+
+impl Pattern {
+    pub fn compile(spec: &PatternSpec) -> Result<Pattern, String> {
+        match spec {
+            PatternSpec::String(s) => Ok(Pattern::Literal(s.clone())),
+            PatternSpec::Regex(r) => match regex::Regex::new(r) {
+                Ok(re) => Ok(Pattern::Regex(re)),
+                Err(_) => fancy_regex::Regex::new(r)
+                    .map(Pattern::Fancy)
+                    .map_err(|e| format!("invalid regex {r:?}: {e}")),
+            },
+        }
+    }
+
+    /// Byte ranges of every non-overlapping match, left to right.
+    pub fn find_iter(&self, haystack: &str) -> Result<Vec<(usize, usize)>, String> {
+        match self {
+            Pattern::Literal(s) => {
+                if s.is_empty() {
+                    return Ok(Vec::new());
+                }
+                Ok(haystack
+                    .match_indices(s.as_str())
+                    .map(|(i, m)| (i, i + m.len()))
+                    .collect())
+            }
+            Pattern::Regex(re) => Ok(re
+                .find_iter(haystack)
+                .map(|m| (m.start(), m.end()))
+                .collect()),
+            Pattern::Fancy(re) => re
+                .find_iter(haystack)
+                .map(|m| m.map(|m| (m.start(), m.end())).map_err(|e| e.to_string()))
+                .collect(),
+        }
+    }
+
+    /// Replace every match by `content` in a plain string (decoders work on plain strings).
+    pub fn replace_all(&self, haystack: &str, content: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(haystack.len());
+        let mut last = 0;
+        for (a, b) in self.find_iter(haystack)? {
+            out.push_str(&haystack[last..a]);
+            out.push_str(content);
+            last = b;
+        }
+        out.push_str(&haystack[last..]);
+        Ok(out)
+    }
+}
