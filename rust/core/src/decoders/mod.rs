@@ -20,3 +20,12 @@ pub trait Decoder {
 pub enum DecoderWrapper {
     // filled in by the decoder implementations
 }
+
+impl Decoder for DecoderWrapper {
+    fn decode_chain(&self, _tokens: Vec<String>) -> Result<Vec<String>> {
+        match *self {}
+    }
+}
+impl DecoderWrapper {
+    pub const SUPPORTED: &'static [&'static str] = &[];
+}

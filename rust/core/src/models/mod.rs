@@ -45,7 +45,7 @@ pub enum ModelWrapper {
 }
 
 impl ModelWrapper {
-    pub const SUPPORTED: &'static str = "BPE, WordPiece";
+    pub const SUPPORTED: &'static [&'static str] = &["BPE", "WordPiece"];
 
     fn inner(&self) -> &dyn Model {
         match self {

@@ -42,3 +42,15 @@ pub trait PostProcessor {
 pub enum PostProcessorWrapper {
     // filled in by the post-processor implementations
 }
+
+impl PostProcessor for PostProcessorWrapper {
+    fn added_tokens(&self, _is_pair: bool) -> usize {
+        match *self {}
+    }
+    fn process_encodings(&self, _e: Vec<Encoding>, _a: bool) -> Result<Vec<Encoding>> {
+        match *self {}
+    }
+}
+impl PostProcessorWrapper {
+    pub const SUPPORTED: &'static [&'static str] = &[];
+}

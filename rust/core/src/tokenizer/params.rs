@@ -1,0 +1,99 @@
+//! Padding and truncation parameters: plain structs, serialized as `tokenizer.json` writes them.
+
+use serde::{Deserialize, Serialize};
+
+use super::encoding::Direction;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DirectionName {
+    Left,
+    Right,
+}
+
+impl From<DirectionName> for Direction {
+    fn from(d: DirectionName) -> Self {
+        match d {
+            DirectionName::Left => Direction::Left,
+            DirectionName::Right => Direction::Right,
+        }
+    }
+}
+
+impl From<Direction> for DirectionName {
+    fn from(d: Direction) -> Self {
+        match d {
+            Direction::Left => DirectionName::Left,
+            Direction::Right => DirectionName::Right,
+        }
+    }
+}
+
+fn right() -> DirectionName {
+    DirectionName::Right
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TruncationStrategy {
+    LongestFirst,
+    OnlyFirst,
+    OnlySecond,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TruncationParams {
+    #[serde(default = "right")]
+    pub direction: DirectionName,
+    pub max_length: usize,
+    pub strategy: TruncationStrategy,
+    #[serde(default)]
+    pub stride: usize,
+}
+
+impl Default for TruncationParams {
+    fn default() -> Self {
+        TruncationParams {
+            direction: DirectionName::Right,
+            max_length: 512,
+            strategy: TruncationStrategy::LongestFirst,
+            stride: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PaddingStrategy {
+    BatchLongest,
+    Fixed(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaddingParams {
+    pub strategy: PaddingStrategy,
+    #[serde(default = "right")]
+    pub direction: DirectionName,
+    #[serde(default)]
+    pub pad_to_multiple_of: Option<usize>,
+    #[serde(default)]
+    pub pad_id: u32,
+    #[serde(default)]
+    pub pad_type_id: u32,
+    #[serde(default = "default_pad_token")]
+    pub pad_token: String,
+}
+
+fn default_pad_token() -> String {
+    "[PAD]".to_owned()
+}
+
+impl Default for PaddingParams {
+    fn default() -> Self {
+        PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            direction: DirectionName::Right,
+            pad_to_multiple_of: None,
+            pad_id: 0,
+            pad_type_id: 0,
+            pad_token: default_pad_token(),
+        }
+    }
+}
