@@ -1,6 +1,33 @@
+//! `ferroformers._core`: the PyO3 bindings. Type conversion, GIL release and error mapping only;
+//! all tokenization logic lives in the `ferroformers-core` crate.
+
+mod added_token;
+mod encoding;
+mod errors;
+mod inputs;
+mod tokenizer;
+
 use pyo3::prelude::*;
 
+/// Use `n` threads for batch calls (0 restores the default from the environment).
+#[pyfunction]
+fn set_num_threads(n: usize) {
+    ferroformers_core::tokenizer::threads::set_num_threads(n);
+}
+
+/// The number of threads batch calls use.
+#[pyfunction]
+fn get_num_threads() -> usize {
+    ferroformers_core::tokenizer::threads::num_threads()
+}
+
 #[pymodule]
-fn _core(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<tokenizer::PyTokenizer>()?;
+    m.add_class::<encoding::PyEncoding>()?;
+    m.add_class::<added_token::PyAddedToken>()?;
+    m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,0 +1,417 @@
+//! `Tokenizer`: the Python class, a drop-in for `tokenizers.Tokenizer`. Argument checking and
+//! conversion only; every call releases the GIL around the Rust work.
+
+use std::collections::HashMap;
+
+use ferroformers_core::tokenizer::{
+    AddedToken, DirectionName, EncodeInput, OffsetType, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams,
+    TruncationStrategy,
+};
+use ferroformers_core::Encoding;
+use numpy::{IntoPyArray, PyArrayMethods};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+
+use crate::added_token::PyAddedToken;
+use crate::encoding::PyEncoding;
+use crate::errors::{bad_input, guarded};
+use crate::inputs;
+
+#[pyclass(name = "Tokenizer", module = "ferroformers._core")]
+pub struct PyTokenizer {
+    pub inner: Tokenizer,
+}
+
+fn direction(name: &str, what: &str) -> PyResult<DirectionName> {
+    match name {
+        "right" => Ok(DirectionName::Right),
+        "left" => Ok(DirectionName::Left),
+        other => Err(PyValueError::new_err(format!("{what} must be 'left' or 'right', got {other:?}"))),
+    }
+}
+
+fn direction_name(d: DirectionName) -> &'static str {
+    match d {
+        DirectionName::Left => "left",
+        DirectionName::Right => "right",
+    }
+}
+
+fn to_added_tokens(tokens: &Bound<'_, PyAny>, special: bool) -> PyResult<Vec<AddedToken>> {
+    tokens
+        .try_iter()?
+        .enumerate()
+        .map(|(i, t)| {
+            let t = t?;
+            if let Ok(s) = t.cast::<PyString>() {
+                Ok(AddedToken::new(s.to_str()?.to_owned(), special))
+            } else if let Ok(a) = t.cast::<PyAddedToken>() {
+                Ok(a.get().inner.clone())
+            } else {
+                Err(PyTypeError::new_err(format!("token {i} must be a str or an AddedToken")))
+            }
+        })
+        .collect()
+}
+
+/// The fields `encode_batch_arrays` can return, each an int64 array.
+const ARRAY_FIELDS: &[&str] =
+    &["input_ids", "token_type_ids", "attention_mask", "special_tokens_mask", "offset_mapping", "length"];
+
+impl PyTokenizer {
+    fn encode_inputs(&self, py: Python<'_>, inputs: Vec<EncodeInput>, add_special_tokens: bool, offsets: OffsetType) -> PyResult<Vec<Encoding>> {
+        let tok = &self.inner;
+        py.detach(|| guarded(|| tok.encode_batch(&inputs, add_special_tokens, offsets)))
+    }
+}
+
+#[pymethods]
+impl PyTokenizer {
+    /// Load a Hugging Face `tokenizer.json`.
+    #[staticmethod]
+    fn from_file(path: std::path::PathBuf) -> PyResult<Self> {
+        Ok(PyTokenizer { inner: guarded(|| Tokenizer::from_file(&path))? })
+    }
+
+    /// Parse the JSON text of a `tokenizer.json`.
+    #[staticmethod]
+    fn from_str(json: &str) -> PyResult<Self> {
+        Ok(PyTokenizer { inner: guarded(|| Tokenizer::from_json(json, "<tokenizer JSON string>"))? })
+    }
+
+    #[staticmethod]
+    fn from_buffer(buffer: &[u8]) -> PyResult<Self> {
+        let json = std::str::from_utf8(buffer).map_err(|e| bad_input(format!("the buffer is not UTF-8 text: {e}")))?;
+        Ok(PyTokenizer { inner: guarded(|| Tokenizer::from_json(json, "<tokenizer buffer>"))? })
+    }
+
+    /// A WordPiece (BERT) tokenizer from a legacy `vocab.txt`.
+    #[staticmethod]
+    #[pyo3(signature = (vocab_file, lowercase=true, strip_accents=None, tokenize_chinese_chars=true, clean_text=true,
+        unk_token="[UNK]", sep_token="[SEP]", cls_token="[CLS]", pad_token="[PAD]", mask_token="[MASK]",
+        wordpieces_prefix="##"))]
+    #[allow(clippy::too_many_arguments)]
+    fn from_wordpiece_vocab(
+        vocab_file: std::path::PathBuf,
+        lowercase: bool,
+        strip_accents: Option<bool>,
+        tokenize_chinese_chars: bool,
+        clean_text: bool,
+        unk_token: &str,
+        sep_token: &str,
+        cls_token: &str,
+        pad_token: &str,
+        mask_token: &str,
+        wordpieces_prefix: &str,
+    ) -> PyResult<Self> {
+        let options = ferroformers_core::tokenizer::legacy::WordPieceOptions {
+            lowercase,
+            strip_accents,
+            tokenize_chinese_chars,
+            clean_text,
+            unk_token: unk_token.into(),
+            sep_token: sep_token.into(),
+            cls_token: cls_token.into(),
+            pad_token: pad_token.into(),
+            mask_token: mask_token.into(),
+            prefix: wordpieces_prefix.into(),
+        };
+        Ok(PyTokenizer { inner: guarded(|| ferroformers_core::tokenizer::legacy::wordpiece_from_vocab(&vocab_file, &options))? })
+    }
+
+    /// A byte-level BPE (GPT-2) tokenizer from legacy `vocab.json` + `merges.txt`.
+    #[staticmethod]
+    #[pyo3(signature = (vocab_file, merges_file, add_prefix_space=false, special_tokens=None))]
+    fn from_bpe_files(
+        vocab_file: std::path::PathBuf,
+        merges_file: std::path::PathBuf,
+        add_prefix_space: bool,
+        special_tokens: Option<Vec<String>>,
+    ) -> PyResult<Self> {
+        let specials = special_tokens.unwrap_or_default();
+        Ok(PyTokenizer {
+            inner: guarded(|| {
+                ferroformers_core::tokenizer::legacy::byte_level_bpe_from_files(&vocab_file, &merges_file, add_prefix_space, &specials)
+            })?,
+        })
+    }
+
+    #[pyo3(signature = (pretty=false))]
+    fn to_str(&self, pretty: bool) -> PyResult<String> {
+        guarded(|| self.inner.to_json(pretty))
+    }
+
+    #[pyo3(signature = (path, pretty=true))]
+    fn save(&self, path: std::path::PathBuf, pretty: bool) -> PyResult<()> {
+        guarded(|| self.inner.save(&path, pretty))
+    }
+
+    /// Pickle support (e.g. `datasets.map(num_proc=...)` ships the tokenizer to workers).
+    fn __reduce__(slf: &Bound<'_, Self>) -> PyResult<(Py<PyAny>, (String,))> {
+        let py = slf.py();
+        let json = slf.borrow().inner.to_json(false).map_err(crate::errors::to_py)?;
+        let ctor = py.get_type::<PyTokenizer>().getattr("from_str")?.unbind();
+        Ok((ctor, (json,)))
+    }
+
+    /// Encode one text (or a pair) into an `Encoding`.
+    #[pyo3(signature = (sequence, pair=None, is_pretokenized=false, add_special_tokens=true))]
+    fn encode(
+        &self,
+        py: Python<'_>,
+        sequence: &Bound<'_, PyAny>,
+        pair: Option<&Bound<'_, PyAny>>,
+        is_pretokenized: bool,
+        add_special_tokens: bool,
+    ) -> PyResult<PyEncoding> {
+        let first = inputs::sequence(sequence, is_pretokenized, &|| "sequence".to_owned())?;
+        let second = pair.map(|p| inputs::sequence(p, is_pretokenized, &|| "pair".to_owned())).transpose()?;
+        let input = EncodeInput { first, second };
+        let tok = &self.inner;
+        let enc = py.detach(|| guarded(|| tok.encode(&input, add_special_tokens, OffsetType::Char)))?;
+        Ok(enc.into())
+    }
+
+    /// Encode a batch of texts or pairs, in parallel with the GIL released.
+    #[pyo3(signature = (input, is_pretokenized=false, add_special_tokens=true))]
+    fn encode_batch(
+        &self,
+        py: Python<'_>,
+        input: &Bound<'_, PyAny>,
+        is_pretokenized: bool,
+        add_special_tokens: bool,
+    ) -> PyResult<Vec<PyEncoding>> {
+        let items = inputs::batch(input, is_pretokenized)?;
+        let encs = self.encode_inputs(py, items, add_special_tokens, OffsetType::Char)?;
+        Ok(encs.into_iter().map(PyEncoding::from).collect())
+    }
+
+    /// Like `encode_batch`, with byte offsets (no char conversion), as Hugging Face's fast variant.
+    #[pyo3(signature = (input, is_pretokenized=false, add_special_tokens=true))]
+    fn encode_batch_fast(
+        &self,
+        py: Python<'_>,
+        input: &Bound<'_, PyAny>,
+        is_pretokenized: bool,
+        add_special_tokens: bool,
+    ) -> PyResult<Vec<PyEncoding>> {
+        let items = inputs::batch(input, is_pretokenized)?;
+        let encs = self.encode_inputs(py, items, add_special_tokens, OffsetType::Byte)?;
+        Ok(encs.into_iter().map(PyEncoding::from).collect())
+    }
+
+    /// Encode a batch straight into int64 numpy arrays of shape (batch, length) — built in Rust,
+    /// one buffer per field, no per-token Python objects. Every row must have the same length
+    /// (padding on, or equal lengths); `fields` picks among input_ids, token_type_ids,
+    /// attention_mask, special_tokens_mask, offset_mapping (batch, length, 2) and length (batch,).
+    #[pyo3(signature = (input, is_pretokenized=false, add_special_tokens=true, fields=None))]
+    fn encode_batch_arrays<'py>(
+        &self,
+        py: Python<'py>,
+        input: &Bound<'py, PyAny>,
+        is_pretokenized: bool,
+        add_special_tokens: bool,
+        fields: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let fields = fields.unwrap_or_else(|| vec!["input_ids".into(), "attention_mask".into()]);
+        for f in &fields {
+            if !ARRAY_FIELDS.contains(&f.as_str()) {
+                return Err(PyValueError::new_err(format!("unknown field {f:?}; choose among {ARRAY_FIELDS:?}")));
+            }
+        }
+        let items = inputs::batch(input, is_pretokenized)?;
+        let encs = self.encode_inputs(py, items, add_special_tokens, OffsetType::Char)?;
+        let rows = encs.len();
+        let width = encs.first().map_or(0, Encoding::len);
+        if let Some((i, e)) = encs.iter().enumerate().find(|(_, e)| e.len() != width) {
+            return Err(bad_input(format!(
+                "cannot build arrays: row 0 has {width} tokens but row {i} has {}; enable padding \
+                 (padding=True) and/or truncation to give every row the same length",
+                e.len()
+            )));
+        }
+        let out = PyDict::new(py);
+        for f in &fields {
+            let flat: Vec<i64> = py.detach(|| match f.as_str() {
+                "input_ids" => encs.iter().flat_map(|e| e.ids.iter().map(|&x| x as i64)).collect(),
+                "token_type_ids" => encs.iter().flat_map(|e| e.type_ids.iter().map(|&x| x as i64)).collect(),
+                "attention_mask" => encs.iter().flat_map(|e| e.attention_mask.iter().map(|&x| x as i64)).collect(),
+                "special_tokens_mask" => encs.iter().flat_map(|e| e.special_tokens_mask.iter().map(|&x| x as i64)).collect(),
+                "offset_mapping" => encs.iter().flat_map(|e| e.offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64])).collect(),
+                _ => encs.iter().map(|e| e.attention_mask.iter().map(|&m| m as i64).sum()).collect(),
+            });
+            let array = flat.into_pyarray(py);
+            let shaped = match f.as_str() {
+                "offset_mapping" => array.reshape([rows, width, 2])?.into_any(),
+                "length" => array.into_any(),
+                _ => array.reshape([rows, width])?.into_any(),
+            };
+            out.set_item(f, shaped)?;
+        }
+        Ok(out)
+    }
+
+    /// Ids back to text. An id outside the vocabulary raises `InvalidTokenIdError`.
+    #[pyo3(signature = (ids, skip_special_tokens=true))]
+    fn decode(&self, py: Python<'_>, ids: Vec<i64>, skip_special_tokens: bool) -> PyResult<String> {
+        let ids = checked_ids(&ids)?;
+        let tok = &self.inner;
+        py.detach(|| guarded(|| tok.decode(&ids, skip_special_tokens)))
+    }
+
+    #[pyo3(signature = (sequences, skip_special_tokens=true))]
+    fn decode_batch(&self, py: Python<'_>, sequences: Vec<Vec<i64>>, skip_special_tokens: bool) -> PyResult<Vec<String>> {
+        let batch = sequences.iter().map(|s| checked_ids(s)).collect::<PyResult<Vec<_>>>()?;
+        let tok = &self.inner;
+        py.detach(|| guarded(|| tok.decode_batch(&batch, skip_special_tokens)))
+    }
+
+    fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+
+    fn id_to_token(&self, id: i64) -> Option<String> {
+        u32::try_from(id).ok().and_then(|id| self.inner.id_to_token(id)).map(str::to_owned)
+    }
+
+    #[pyo3(signature = (with_added_tokens=true))]
+    fn get_vocab(&self, with_added_tokens: bool) -> HashMap<String, u32> {
+        self.inner.get_vocab(with_added_tokens)
+    }
+
+    #[pyo3(signature = (with_added_tokens=true))]
+    fn get_vocab_size(&self, with_added_tokens: bool) -> usize {
+        self.inner.get_vocab_size(with_added_tokens)
+    }
+
+    /// Added tokens by id.
+    fn get_added_tokens_decoder(&self) -> HashMap<u32, PyAddedToken> {
+        self.inner.added_vocabulary.tokens().map(|(id, t)| (*id, PyAddedToken { inner: t.clone() })).collect()
+    }
+
+    /// Add tokens (str or AddedToken); returns how many were new.
+    fn add_tokens(&mut self, tokens: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let tokens = to_added_tokens(tokens, false)?;
+        Ok(self.inner.add_tokens(&tokens))
+    }
+
+    fn add_special_tokens(&mut self, tokens: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let tokens = to_added_tokens(tokens, true)?;
+        Ok(self.inner.add_special_tokens(&tokens))
+    }
+
+    #[pyo3(signature = (is_pair))]
+    fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {
+        self.inner.num_special_tokens_to_add(is_pair)
+    }
+
+    /// Whether special tokens in the input are matched (False) or encoded as plain text (True).
+    #[getter]
+    fn get_encode_special_tokens(&self) -> bool {
+        self.inner.added_vocabulary.encode_special_tokens
+    }
+
+    #[setter]
+    fn set_encode_special_tokens(&mut self, value: bool) {
+        self.inner.added_vocabulary.encode_special_tokens = value;
+    }
+
+    #[pyo3(signature = (direction="right", pad_id=0, pad_type_id=0, pad_token="[PAD]", length=None, pad_to_multiple_of=None))]
+    fn enable_padding(
+        &mut self,
+        direction: &str,
+        pad_id: u32,
+        pad_type_id: u32,
+        pad_token: &str,
+        length: Option<usize>,
+        pad_to_multiple_of: Option<usize>,
+    ) -> PyResult<()> {
+        self.inner.padding = Some(PaddingParams {
+            strategy: length.map_or(PaddingStrategy::BatchLongest, PaddingStrategy::Fixed),
+            direction: self::direction(direction, "padding direction")?,
+            pad_to_multiple_of,
+            pad_id,
+            pad_type_id,
+            pad_token: pad_token.to_owned(),
+        });
+        Ok(())
+    }
+
+    fn no_padding(&mut self) {
+        self.inner.padding = None;
+    }
+
+    /// The padding settings as a dict (None when off), with Hugging Face's keys.
+    #[getter]
+    fn padding<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(p) = &self.inner.padding else { return Ok(None) };
+        let d = PyDict::new(py);
+        d.set_item("length", match p.strategy {
+            PaddingStrategy::Fixed(n) => Some(n),
+            PaddingStrategy::BatchLongest => None,
+        })?;
+        d.set_item("pad_to_multiple_of", p.pad_to_multiple_of)?;
+        d.set_item("pad_id", p.pad_id)?;
+        d.set_item("pad_token", &p.pad_token)?;
+        d.set_item("pad_type_id", p.pad_type_id)?;
+        d.set_item("direction", direction_name(p.direction))?;
+        Ok(Some(d))
+    }
+
+    #[pyo3(signature = (max_length, stride=0, strategy="longest_first", direction="right"))]
+    fn enable_truncation(&mut self, max_length: usize, stride: usize, strategy: &str, direction: &str) -> PyResult<()> {
+        let strategy = match strategy {
+            "longest_first" => TruncationStrategy::LongestFirst,
+            "only_first" => TruncationStrategy::OnlyFirst,
+            "only_second" => TruncationStrategy::OnlySecond,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "truncation strategy must be 'longest_first', 'only_first' or 'only_second', got {other:?}"
+                )))
+            }
+        };
+        self.inner.truncation = Some(TruncationParams {
+            direction: self::direction(direction, "truncation direction")?,
+            max_length,
+            strategy,
+            stride,
+        });
+        Ok(())
+    }
+
+    fn no_truncation(&mut self) {
+        self.inner.truncation = None;
+    }
+
+    #[getter]
+    fn truncation<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(t) = &self.inner.truncation else { return Ok(None) };
+        let d = PyDict::new(py);
+        d.set_item("max_length", t.max_length)?;
+        d.set_item("stride", t.stride)?;
+        d.set_item("strategy", match t.strategy {
+            TruncationStrategy::LongestFirst => "longest_first",
+            TruncationStrategy::OnlyFirst => "only_first",
+            TruncationStrategy::OnlySecond => "only_second",
+        })?;
+        d.set_item("direction", direction_name(t.direction))?;
+        Ok(Some(d))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Tokenizer(vocab_size={})", self.inner.get_vocab_size(true))
+    }
+}
+
+fn checked_ids(ids: &[i64]) -> PyResult<Vec<u32>> {
+    ids.iter()
+        .map(|&id| {
+            u32::try_from(id).map_err(|_| {
+                Python::attach(|py| {
+                    crate::errors::to_py_invalid_id(py, format!("token id {id} is out of range: ids are non-negative integers below the vocabulary size"))
+                })
+            })
+        })
+        .collect()
+}
