@@ -72,3 +72,113 @@ impl Model for ModelWrapper {
         self.inner().vocab_size()
     }
 }
+
+/// The token ↔ id tables shared by every model: a hash map for `token → id` and a vector indexed
+/// by id for `id → token`, so building the output tokens is one index per token.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct VocabTable {
+    ids: rustc_hash::FxHashMap<String, u32>,
+    tokens: Vec<Option<String>>,
+}
+
+impl VocabTable {
+    /// Builds the tables from `(token, id)` entries in file order. As in Hugging Face (which
+    /// collects them into a hash map), a token listed twice keeps its last id; when two tokens
+    /// share an id, `id → token` keeps the later one.
+    pub(crate) fn from_entries(entries: Vec<(String, u32)>) -> std::result::Result<Self, String> {
+        let max_id = entries.iter().map(|&(_, id)| id as usize).max();
+        let slots = max_id.map_or(0, |m| m + 1);
+        // The id → token vector is sized by the largest id; refuse vocabularies whose ids are so
+        // sparse that it would waste gigabytes (no real vocabulary has such holes).
+        if slots > 4 * entries.len() + (1 << 20) {
+            return Err(format!(
+                "vocabulary ids are too sparse: {} tokens but the largest id is {}",
+                entries.len(),
+                slots - 1
+            ));
+        }
+        let mut ids = rustc_hash::FxHashMap::default();
+        ids.reserve(entries.len());
+        for (token, id) in &entries {
+            ids.insert(token.clone(), *id);
+        }
+        let mut tokens = vec![None; slots];
+        for (token, id) in entries {
+            if ids.get(&token) == Some(&id) {
+                tokens[id as usize] = Some(token);
+            }
+        }
+        Ok(VocabTable { ids, tokens })
+    }
+
+    pub(crate) fn id(&self, token: &str) -> Option<u32> {
+        self.ids.get(token).copied()
+    }
+
+    pub(crate) fn token(&self, id: u32) -> Option<&str> {
+        self.tokens.get(id as usize)?.as_deref()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The longest token, in bytes.
+    pub(crate) fn max_token_len(&self) -> usize {
+        self.ids.keys().map(String::len).max().unwrap_or(0)
+    }
+
+    pub(crate) fn to_hash_map(&self) -> HashMap<String, u32> {
+        self.ids.iter().map(|(t, &id)| (t.clone(), id)).collect()
+    }
+
+    /// The entries in id order, as `tokenizer.json` writes them.
+    pub(crate) fn to_ordered(&self) -> OrderedVocab {
+        OrderedVocab(
+            self.tokens
+                .iter()
+                .enumerate()
+                .filter_map(|(id, t)| Some((t.clone()?, id as u32)))
+                .collect(),
+        )
+    }
+}
+
+/// A `vocab` JSON object (`{"token": id, ...}`) kept in file order, so that loading keeps the
+/// "last duplicate wins" rule and saving writes the tokens in id order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct OrderedVocab(pub(crate) Vec<(String, u32)>);
+
+impl Serialize for OrderedVocab {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (token, id) in &self.0 {
+            map.serialize_entry(token, id)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for OrderedVocab {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OrderedVocabVisitor;
+        impl<'de> serde::de::Visitor<'de> for OrderedVocabVisitor {
+            type Value = OrderedVocab;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object mapping each token to its integer id")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OrderedVocab, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((token, id)) = map.next_entry::<String, u32>()? {
+                    entries.push((token, id));
+                }
+                Ok(OrderedVocab(entries))
+            }
+        }
+        deserializer.deserialize_map(OrderedVocabVisitor)
+    }
+}
