@@ -16,8 +16,8 @@ pub fn text(obj: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<Strin
     let Ok(s) = obj.cast::<PyString>() else {
         return Err(PyTypeError::new_err(format!("{} must be a str, got {}", what(), type_name(obj))));
     };
-    match s.to_str() {
-        Ok(t) => Ok(t.to_owned()),
+    match s.to_cow() {
+        Ok(t) => Ok(t.into_owned()),
         Err(e) => Err(bad_input(format!(
             "{} is not valid Unicode text ({e}); lone surrogates cannot be tokenized: \
              clean the text first, e.g. text.encode('utf-8', 'replace').decode('utf-8')",

@@ -45,7 +45,7 @@ fn to_added_tokens(tokens: &Bound<'_, PyAny>, special: bool) -> PyResult<Vec<Add
         .map(|(i, t)| {
             let t = t?;
             if let Ok(s) = t.cast::<PyString>() {
-                Ok(AddedToken::new(s.to_str()?.to_owned(), special))
+                Ok(AddedToken::new(s.to_cow()?.into_owned(), special))
             } else if let Ok(a) = t.cast::<PyAddedToken>() {
                 Ok(a.get().inner.clone())
             } else {

@@ -6,6 +6,7 @@ mod encoding;
 mod normalized;
 mod params;
 mod pre_tokenized;
+pub mod legacy;
 mod serialization;
 pub mod threads;
 
