@@ -135,7 +135,6 @@ fn processors_match_the_reference() {
 }
 
 #[test]
-#[ignore = "needs Encoding::merge_with to keep self's overflowing when merging with the pair's overflowing pieces, as the reference does"]
 fn processors_match_the_reference_with_nested_overflowing() {
     check_processors(true);
 }

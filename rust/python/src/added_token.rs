@@ -14,9 +14,23 @@ impl PyAddedToken {
     /// `normalized` defaults to `not special`, as in Hugging Face.
     #[new]
     #[pyo3(signature = (content, single_word=false, lstrip=false, rstrip=false, normalized=None, special=false))]
-    fn new(content: String, single_word: bool, lstrip: bool, rstrip: bool, normalized: Option<bool>, special: bool) -> Self {
+    fn new(
+        content: String,
+        single_word: bool,
+        lstrip: bool,
+        rstrip: bool,
+        normalized: Option<bool>,
+        special: bool,
+    ) -> Self {
         PyAddedToken {
-            inner: AddedToken { content, single_word, lstrip, rstrip, normalized: normalized.unwrap_or(!special), special },
+            inner: AddedToken {
+                content,
+                single_word,
+                lstrip,
+                rstrip,
+                normalized: normalized.unwrap_or(!special),
+                special,
+            },
         }
     }
     #[getter]

@@ -62,7 +62,12 @@ impl PyEncoding {
     /// The pieces cut off by truncation, as encodings of their own.
     #[getter]
     fn overflowing(&self) -> Vec<PyEncoding> {
-        self.inner.overflowing.iter().cloned().map(PyEncoding::from).collect()
+        self.inner
+            .overflowing
+            .iter()
+            .cloned()
+            .map(PyEncoding::from)
+            .collect()
     }
     /// The token index of the char at `char_pos` in sequence `sequence_index`, if any.
     #[pyo3(signature = (char_pos, sequence_index=0))]
@@ -70,7 +75,10 @@ impl PyEncoding {
         let seq = self.inner.sequence_ids();
         (0..self.inner.len()).find(|&i| {
             let (a, b) = self.inner.offsets[i];
-            seq[i].unwrap_or(0) == sequence_index && self.inner.special_tokens_mask[i] == 0 && a <= char_pos && char_pos < b
+            seq[i].unwrap_or(0) == sequence_index
+                && self.inner.special_tokens_mask[i] == 0
+                && a <= char_pos
+                && char_pos < b
         })
     }
     /// The (start, end) token span of word `word_index` in sequence `sequence_index`.
@@ -78,7 +86,9 @@ impl PyEncoding {
     fn word_to_tokens(&self, word_index: u32, sequence_index: usize) -> Option<(usize, usize)> {
         let seq = self.inner.sequence_ids();
         let hits: Vec<usize> = (0..self.inner.len())
-            .filter(|&i| self.inner.words[i] == Some(word_index) && seq[i].unwrap_or(0) == sequence_index)
+            .filter(|&i| {
+                self.inner.words[i] == Some(word_index) && seq[i].unwrap_or(0) == sequence_index
+            })
             .collect();
         Some((*hits.first()?, hits.last()? + 1))
     }

@@ -14,8 +14,18 @@ use pyo3::types::PyType;
 /// Our exception class `name` from `ferroformers.errors`, or `None` if that module is unavailable.
 fn exception_class(py: Python<'_>, name: &str) -> Option<Py<PyType>> {
     static MODULE: PyOnceLock<Option<Py<PyModule>>> = PyOnceLock::new();
-    let module = MODULE.get_or_init(py, || py.import("ferroformers.errors").ok().map(Bound::unbind)).as_ref()?;
-    module.bind(py).getattr(name).ok()?.cast_into::<PyType>().ok().map(Bound::unbind)
+    let module = MODULE
+        .get_or_init(py, || {
+            py.import("ferroformers.errors").ok().map(Bound::unbind)
+        })
+        .as_ref()?;
+    module
+        .bind(py)
+        .getattr(name)
+        .ok()?
+        .cast_into::<PyType>()
+        .ok()
+        .map(Bound::unbind)
 }
 
 fn raise(py: Python<'_>, class: &str, message: String, fallback: fn(String) -> PyErr) -> PyErr {
@@ -31,22 +41,36 @@ pub fn to_py(err: Error) -> PyErr {
         let message = err.to_string();
         match err {
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-                raise(py, "TokenizerFileNotFoundError", message, |m| PyFileNotFoundError::new_err(m))
+                raise(py, "TokenizerFileNotFoundError", message, |m| {
+                    PyFileNotFoundError::new_err(m)
+                })
             }
             Error::Io { .. } => PyOSError::new_err(message),
-            Error::Format { .. } => raise(py, "TokenizerFileError", message, |m| PyValueError::new_err(m)),
-            Error::Unsupported { .. } => raise(py, "UnsupportedComponentError", message, |m| PyValueError::new_err(m)),
+            Error::Format { .. } => raise(py, "TokenizerFileError", message, |m| {
+                PyValueError::new_err(m)
+            }),
+            Error::Unsupported { .. } => raise(py, "UnsupportedComponentError", message, |m| {
+                PyValueError::new_err(m)
+            }),
             Error::InvalidInput(_) | Error::Model(_) => {
-                raise(py, "TokenizationError", message, |m| PyValueError::new_err(m))
+                raise(py, "TokenizationError", message, |m| {
+                    PyValueError::new_err(m)
+                })
             }
-            Error::IdOutOfRange { .. } => raise(py, "InvalidTokenIdError", message, |m| PyValueError::new_err(m)),
+            Error::IdOutOfRange { .. } => raise(py, "InvalidTokenIdError", message, |m| {
+                PyValueError::new_err(m)
+            }),
         }
     })
 }
 
 /// A `TokenizationError` about the arguments of a call.
 pub fn bad_input(message: impl Into<String>) -> PyErr {
-    Python::attach(|py| raise(py, "TokenizationError", message.into(), |m| PyValueError::new_err(m)))
+    Python::attach(|py| {
+        raise(py, "TokenizationError", message.into(), |m| {
+            PyValueError::new_err(m)
+        })
+    })
 }
 
 /// Run core code, turning both its errors and any panic into Python exceptions.
@@ -74,5 +98,7 @@ pub fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> PyResult<T> {
 
 /// An `InvalidTokenIdError` with a custom message.
 pub fn to_py_invalid_id(py: Python<'_>, message: String) -> PyErr {
-    raise(py, "InvalidTokenIdError", message, |m| PyValueError::new_err(m))
+    raise(py, "InvalidTokenIdError", message, |m| {
+        PyValueError::new_err(m)
+    })
 }

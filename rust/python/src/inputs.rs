@@ -8,13 +8,20 @@ use pyo3::types::{PyList, PyString, PyTuple};
 use crate::errors::bad_input;
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
 }
 
 /// A Python `str` as a Rust `String`; `what` says where it came from for the error message.
 pub fn text(obj: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<String> {
     let Ok(s) = obj.cast::<PyString>() else {
-        return Err(PyTypeError::new_err(format!("{} must be a str, got {}", what(), type_name(obj))));
+        return Err(PyTypeError::new_err(format!(
+            "{} must be a str, got {}",
+            what(),
+            type_name(obj)
+        )));
     };
     match s.to_cow() {
         Ok(t) => Ok(t.into_owned()),
@@ -27,7 +34,9 @@ pub fn text(obj: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<Strin
 }
 
 fn words(obj: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<Vec<String>> {
-    if obj.is_instance_of::<PyString>() || !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>()) {
+    if obj.is_instance_of::<PyString>()
+        || !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>())
+    {
         return Err(PyTypeError::new_err(format!(
             "{} must be a list of words (is_pretokenized=True), got {}",
             what(),
@@ -40,7 +49,11 @@ fn words(obj: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<Vec<Stri
         .collect()
 }
 
-pub fn sequence(obj: &Bound<'_, PyAny>, pretokenized: bool, what: &dyn Fn() -> String) -> PyResult<InputSequence> {
+pub fn sequence(
+    obj: &Bound<'_, PyAny>,
+    pretokenized: bool,
+    what: &dyn Fn() -> String,
+) -> PyResult<InputSequence> {
     if obj.is_none() {
         return Err(PyTypeError::new_err(format!(
             "{} is None; pass a str{}",
@@ -56,13 +69,20 @@ pub fn sequence(obj: &Bound<'_, PyAny>, pretokenized: bool, what: &dyn Fn() -> S
 }
 
 /// One item of `encode_batch`: a sequence, or a `(first, second)` pair.
-pub fn batch_item(obj: &Bound<'_, PyAny>, pretokenized: bool, index: usize) -> PyResult<EncodeInput> {
+pub fn batch_item(
+    obj: &Bound<'_, PyAny>,
+    pretokenized: bool,
+    index: usize,
+) -> PyResult<EncodeInput> {
     let what = || format!("batch item {index}");
     let is_pair = if pretokenized {
         // A pair of word lists: a 2-tuple whose items are themselves lists.
         obj.cast::<PyTuple>().is_ok_and(|t| {
             t.len() == 2
-                && t.iter().all(|x| (x.is_instance_of::<PyList>() || x.is_instance_of::<PyTuple>()) && !x.is_instance_of::<PyString>())
+                && t.iter().all(|x| {
+                    (x.is_instance_of::<PyList>() || x.is_instance_of::<PyTuple>())
+                        && !x.is_instance_of::<PyString>()
+                })
         })
     } else {
         obj.is_instance_of::<PyTuple>() || obj.is_instance_of::<PyList>()
@@ -75,11 +95,21 @@ pub fn batch_item(obj: &Bound<'_, PyAny>, pretokenized: bool, index: usize) -> P
                 type_name(obj)
             )));
         }
-        let first = sequence(&obj.get_item(0)?, pretokenized, &|| format!("batch item {index}, first text"))?;
-        let second = sequence(&obj.get_item(1)?, pretokenized, &|| format!("batch item {index}, second text"))?;
-        return Ok(EncodeInput { first, second: Some(second) });
+        let first = sequence(&obj.get_item(0)?, pretokenized, &|| {
+            format!("batch item {index}, first text")
+        })?;
+        let second = sequence(&obj.get_item(1)?, pretokenized, &|| {
+            format!("batch item {index}, second text")
+        })?;
+        return Ok(EncodeInput {
+            first,
+            second: Some(second),
+        });
     }
-    Ok(EncodeInput { first: sequence(obj, pretokenized, &what)?, second: None })
+    Ok(EncodeInput {
+        first: sequence(obj, pretokenized, &what)?,
+        second: None,
+    })
 }
 
 pub fn batch(inputs: &Bound<'_, PyAny>, pretokenized: bool) -> PyResult<Vec<EncodeInput>> {
@@ -89,7 +119,12 @@ pub fn batch(inputs: &Bound<'_, PyAny>, pretokenized: bool) -> PyResult<Vec<Enco
         ));
     }
     let iter = inputs.try_iter().map_err(|_| {
-        PyTypeError::new_err(format!("encode_batch expects a list of texts, got {}", type_name(inputs)))
+        PyTypeError::new_err(format!(
+            "encode_batch expects a list of texts, got {}",
+            type_name(inputs)
+        ))
     })?;
-    iter.enumerate().map(|(i, item)| batch_item(&item?, pretokenized, i)).collect()
+    iter.enumerate()
+        .map(|(i, item)| batch_item(&item?, pretokenized, i))
+        .collect()
 }

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use ferroformers_core::tokenizer::{
-    AddedToken, DirectionName, EncodeInput, OffsetType, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams,
-    TruncationStrategy,
+    AddedToken, DirectionName, EncodeInput, OffsetType, PaddingParams, PaddingStrategy, Tokenizer,
+    TruncationParams, TruncationStrategy,
 };
 use ferroformers_core::Encoding;
 use numpy::{IntoPyArray, PyArrayMethods};
@@ -27,7 +27,9 @@ fn direction(name: &str, what: &str) -> PyResult<DirectionName> {
     match name {
         "right" => Ok(DirectionName::Right),
         "left" => Ok(DirectionName::Left),
-        other => Err(PyValueError::new_err(format!("{what} must be 'left' or 'right', got {other:?}"))),
+        other => Err(PyValueError::new_err(format!(
+            "{what} must be 'left' or 'right', got {other:?}"
+        ))),
     }
 }
 
@@ -49,18 +51,32 @@ fn to_added_tokens(tokens: &Bound<'_, PyAny>, special: bool) -> PyResult<Vec<Add
             } else if let Ok(a) = t.cast::<PyAddedToken>() {
                 Ok(a.get().inner.clone())
             } else {
-                Err(PyTypeError::new_err(format!("token {i} must be a str or an AddedToken")))
+                Err(PyTypeError::new_err(format!(
+                    "token {i} must be a str or an AddedToken"
+                )))
             }
         })
         .collect()
 }
 
 /// The fields `encode_batch_arrays` can return, each an int64 array.
-const ARRAY_FIELDS: &[&str] =
-    &["input_ids", "token_type_ids", "attention_mask", "special_tokens_mask", "offset_mapping", "length"];
+const ARRAY_FIELDS: &[&str] = &[
+    "input_ids",
+    "token_type_ids",
+    "attention_mask",
+    "special_tokens_mask",
+    "offset_mapping",
+    "length",
+];
 
 impl PyTokenizer {
-    fn encode_inputs(&self, py: Python<'_>, inputs: Vec<EncodeInput>, add_special_tokens: bool, offsets: OffsetType) -> PyResult<Vec<Encoding>> {
+    fn encode_inputs(
+        &self,
+        py: Python<'_>,
+        inputs: Vec<EncodeInput>,
+        add_special_tokens: bool,
+        offsets: OffsetType,
+    ) -> PyResult<Vec<Encoding>> {
         let tok = &self.inner;
         py.detach(|| guarded(|| tok.encode_batch(&inputs, add_special_tokens, offsets)))
     }
@@ -71,19 +87,26 @@ impl PyTokenizer {
     /// Load a Hugging Face `tokenizer.json`.
     #[staticmethod]
     fn from_file(path: std::path::PathBuf) -> PyResult<Self> {
-        Ok(PyTokenizer { inner: guarded(|| Tokenizer::from_file(&path))? })
+        Ok(PyTokenizer {
+            inner: guarded(|| Tokenizer::from_file(&path))?,
+        })
     }
 
     /// Parse the JSON text of a `tokenizer.json`.
     #[staticmethod]
     fn from_str(json: &str) -> PyResult<Self> {
-        Ok(PyTokenizer { inner: guarded(|| Tokenizer::from_json(json, "<tokenizer JSON string>"))? })
+        Ok(PyTokenizer {
+            inner: guarded(|| Tokenizer::from_json(json, "<tokenizer JSON string>"))?,
+        })
     }
 
     #[staticmethod]
     fn from_buffer(buffer: &[u8]) -> PyResult<Self> {
-        let json = std::str::from_utf8(buffer).map_err(|e| bad_input(format!("the buffer is not UTF-8 text: {e}")))?;
-        Ok(PyTokenizer { inner: guarded(|| Tokenizer::from_json(json, "<tokenizer buffer>"))? })
+        let json = std::str::from_utf8(buffer)
+            .map_err(|e| bad_input(format!("the buffer is not UTF-8 text: {e}")))?;
+        Ok(PyTokenizer {
+            inner: guarded(|| Tokenizer::from_json(json, "<tokenizer buffer>"))?,
+        })
     }
 
     /// A WordPiece (BERT) tokenizer from a legacy `vocab.txt`.
@@ -117,7 +140,11 @@ impl PyTokenizer {
             mask_token: mask_token.into(),
             prefix: wordpieces_prefix.into(),
         };
-        Ok(PyTokenizer { inner: guarded(|| ferroformers_core::tokenizer::legacy::wordpiece_from_vocab(&vocab_file, &options))? })
+        Ok(PyTokenizer {
+            inner: guarded(|| {
+                ferroformers_core::tokenizer::legacy::wordpiece_from_vocab(&vocab_file, &options)
+            })?,
+        })
     }
 
     /// A byte-level BPE (GPT-2) tokenizer from legacy `vocab.json` + `merges.txt`.
@@ -132,7 +159,12 @@ impl PyTokenizer {
         let specials = special_tokens.unwrap_or_default();
         Ok(PyTokenizer {
             inner: guarded(|| {
-                ferroformers_core::tokenizer::legacy::byte_level_bpe_from_files(&vocab_file, &merges_file, add_prefix_space, &specials)
+                ferroformers_core::tokenizer::legacy::byte_level_bpe_from_files(
+                    &vocab_file,
+                    &merges_file,
+                    add_prefix_space,
+                    &specials,
+                )
             })?,
         })
     }
@@ -150,7 +182,11 @@ impl PyTokenizer {
     /// Pickle support (e.g. `datasets.map(num_proc=...)` ships the tokenizer to workers).
     fn __reduce__(slf: &Bound<'_, Self>) -> PyResult<(Py<PyAny>, (String,))> {
         let py = slf.py();
-        let json = slf.borrow().inner.to_json(false).map_err(crate::errors::to_py)?;
+        let json = slf
+            .borrow()
+            .inner
+            .to_json(false)
+            .map_err(crate::errors::to_py)?;
         let ctor = py.get_type::<PyTokenizer>().getattr("from_str")?.unbind();
         Ok((ctor, (json,)))
     }
@@ -166,10 +202,13 @@ impl PyTokenizer {
         add_special_tokens: bool,
     ) -> PyResult<PyEncoding> {
         let first = inputs::sequence(sequence, is_pretokenized, &|| "sequence".to_owned())?;
-        let second = pair.map(|p| inputs::sequence(p, is_pretokenized, &|| "pair".to_owned())).transpose()?;
+        let second = pair
+            .map(|p| inputs::sequence(p, is_pretokenized, &|| "pair".to_owned()))
+            .transpose()?;
         let input = EncodeInput { first, second };
         let tok = &self.inner;
-        let enc = py.detach(|| guarded(|| tok.encode(&input, add_special_tokens, OffsetType::Char)))?;
+        let enc =
+            py.detach(|| guarded(|| tok.encode(&input, add_special_tokens, OffsetType::Char)))?;
         Ok(enc.into())
     }
 
@@ -217,7 +256,9 @@ impl PyTokenizer {
         let fields = fields.unwrap_or_else(|| vec!["input_ids".into(), "attention_mask".into()]);
         for f in &fields {
             if !ARRAY_FIELDS.contains(&f.as_str()) {
-                return Err(PyValueError::new_err(format!("unknown field {f:?}; choose among {ARRAY_FIELDS:?}")));
+                return Err(PyValueError::new_err(format!(
+                    "unknown field {f:?}; choose among {ARRAY_FIELDS:?}"
+                )));
             }
         }
         let items = inputs::batch(input, is_pretokenized)?;
@@ -234,12 +275,30 @@ impl PyTokenizer {
         let out = PyDict::new(py);
         for f in &fields {
             let flat: Vec<i64> = py.detach(|| match f.as_str() {
-                "input_ids" => encs.iter().flat_map(|e| e.ids.iter().map(|&x| x as i64)).collect(),
-                "token_type_ids" => encs.iter().flat_map(|e| e.type_ids.iter().map(|&x| x as i64)).collect(),
-                "attention_mask" => encs.iter().flat_map(|e| e.attention_mask.iter().map(|&x| x as i64)).collect(),
-                "special_tokens_mask" => encs.iter().flat_map(|e| e.special_tokens_mask.iter().map(|&x| x as i64)).collect(),
-                "offset_mapping" => encs.iter().flat_map(|e| e.offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64])).collect(),
-                _ => encs.iter().map(|e| e.attention_mask.iter().map(|&m| m as i64).sum()).collect(),
+                "input_ids" => encs
+                    .iter()
+                    .flat_map(|e| e.ids.iter().map(|&x| x as i64))
+                    .collect(),
+                "token_type_ids" => encs
+                    .iter()
+                    .flat_map(|e| e.type_ids.iter().map(|&x| x as i64))
+                    .collect(),
+                "attention_mask" => encs
+                    .iter()
+                    .flat_map(|e| e.attention_mask.iter().map(|&x| x as i64))
+                    .collect(),
+                "special_tokens_mask" => encs
+                    .iter()
+                    .flat_map(|e| e.special_tokens_mask.iter().map(|&x| x as i64))
+                    .collect(),
+                "offset_mapping" => encs
+                    .iter()
+                    .flat_map(|e| e.offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64]))
+                    .collect(),
+                _ => encs
+                    .iter()
+                    .map(|e| e.attention_mask.iter().map(|&m| m as i64).sum())
+                    .collect(),
             });
             let array = flat.into_pyarray(py);
             let shaped = match f.as_str() {
@@ -261,8 +320,16 @@ impl PyTokenizer {
     }
 
     #[pyo3(signature = (sequences, skip_special_tokens=true))]
-    fn decode_batch(&self, py: Python<'_>, sequences: Vec<Vec<i64>>, skip_special_tokens: bool) -> PyResult<Vec<String>> {
-        let batch = sequences.iter().map(|s| checked_ids(s)).collect::<PyResult<Vec<_>>>()?;
+    fn decode_batch(
+        &self,
+        py: Python<'_>,
+        sequences: Vec<Vec<i64>>,
+        skip_special_tokens: bool,
+    ) -> PyResult<Vec<String>> {
+        let batch = sequences
+            .iter()
+            .map(|s| checked_ids(s))
+            .collect::<PyResult<Vec<_>>>()?;
         let tok = &self.inner;
         py.detach(|| guarded(|| tok.decode_batch(&batch, skip_special_tokens)))
     }
@@ -272,7 +339,10 @@ impl PyTokenizer {
     }
 
     fn id_to_token(&self, id: i64) -> Option<String> {
-        u32::try_from(id).ok().and_then(|id| self.inner.id_to_token(id)).map(str::to_owned)
+        u32::try_from(id)
+            .ok()
+            .and_then(|id| self.inner.id_to_token(id))
+            .map(str::to_owned)
     }
 
     #[pyo3(signature = (with_added_tokens=true))]
@@ -287,7 +357,11 @@ impl PyTokenizer {
 
     /// Added tokens by id.
     fn get_added_tokens_decoder(&self) -> HashMap<u32, PyAddedToken> {
-        self.inner.added_vocabulary.tokens().map(|(id, t)| (*id, PyAddedToken { inner: t.clone() })).collect()
+        self.inner
+            .added_vocabulary
+            .tokens()
+            .map(|(id, t)| (*id, PyAddedToken { inner: t.clone() }))
+            .collect()
     }
 
     /// Add tokens (str or AddedToken); returns how many were new.
@@ -345,12 +419,17 @@ impl PyTokenizer {
     /// The padding settings as a dict (None when off), with Hugging Face's keys.
     #[getter]
     fn padding<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(p) = &self.inner.padding else { return Ok(None) };
+        let Some(p) = &self.inner.padding else {
+            return Ok(None);
+        };
         let d = PyDict::new(py);
-        d.set_item("length", match p.strategy {
-            PaddingStrategy::Fixed(n) => Some(n),
-            PaddingStrategy::BatchLongest => None,
-        })?;
+        d.set_item(
+            "length",
+            match p.strategy {
+                PaddingStrategy::Fixed(n) => Some(n),
+                PaddingStrategy::BatchLongest => None,
+            },
+        )?;
         d.set_item("pad_to_multiple_of", p.pad_to_multiple_of)?;
         d.set_item("pad_id", p.pad_id)?;
         d.set_item("pad_token", &p.pad_token)?;
@@ -360,7 +439,13 @@ impl PyTokenizer {
     }
 
     #[pyo3(signature = (max_length, stride=0, strategy="longest_first", direction="right"))]
-    fn enable_truncation(&mut self, max_length: usize, stride: usize, strategy: &str, direction: &str) -> PyResult<()> {
+    fn enable_truncation(
+        &mut self,
+        max_length: usize,
+        stride: usize,
+        strategy: &str,
+        direction: &str,
+    ) -> PyResult<()> {
         let strategy = match strategy {
             "longest_first" => TruncationStrategy::LongestFirst,
             "only_first" => TruncationStrategy::OnlyFirst,
@@ -386,15 +471,20 @@ impl PyTokenizer {
 
     #[getter]
     fn truncation<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(t) = &self.inner.truncation else { return Ok(None) };
+        let Some(t) = &self.inner.truncation else {
+            return Ok(None);
+        };
         let d = PyDict::new(py);
         d.set_item("max_length", t.max_length)?;
         d.set_item("stride", t.stride)?;
-        d.set_item("strategy", match t.strategy {
-            TruncationStrategy::LongestFirst => "longest_first",
-            TruncationStrategy::OnlyFirst => "only_first",
-            TruncationStrategy::OnlySecond => "only_second",
-        })?;
+        d.set_item(
+            "strategy",
+            match t.strategy {
+                TruncationStrategy::LongestFirst => "longest_first",
+                TruncationStrategy::OnlyFirst => "only_first",
+                TruncationStrategy::OnlySecond => "only_second",
+            },
+        )?;
         d.set_item("direction", direction_name(t.direction))?;
         Ok(Some(d))
     }

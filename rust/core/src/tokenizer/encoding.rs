@@ -84,6 +84,10 @@ impl Encoding {
 
     /// The input sequence of each token (`None` for special tokens), as `Encoding.sequence_ids`.
     pub fn sequence_ids(&self) -> Vec<Option<usize>> {
+        if self.sequence_ranges.is_empty() {
+            // Without ranges (no post-processing), everything belongs to the first sequence.
+            return vec![Some(0); self.len()];
+        }
         let mut out = vec![None; self.len()];
         for (seq, range) in &self.sequence_ranges {
             for slot in &mut out[range.clone()] {
@@ -177,7 +181,6 @@ impl Encoding {
         }
         for theirs in &pair.overflowing {
             let mut merged = self.clone();
-            merged.overflowing.clear();
             merged.merge_with(theirs.clone(), growing_offsets);
             overflowings.push(merged);
         }

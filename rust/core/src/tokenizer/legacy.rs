@@ -45,7 +45,8 @@ impl Default for WordPieceOptions {
 }
 
 fn to_value<T: serde::Serialize>(x: &T) -> Result<Value> {
-    serde_json::to_value(x).map_err(|e| Error::invalid(format!("internal: cannot serialize a model: {e}")))
+    serde_json::to_value(x)
+        .map_err(|e| Error::invalid(format!("internal: cannot serialize a model: {e}")))
 }
 
 fn special(id: u32, content: &str) -> Value {
@@ -65,7 +66,13 @@ pub fn wordpiece_from_vocab(vocab_txt: &Path, o: &WordPieceOptions) -> Result<To
     };
     let (cls, sep) = (id(&o.cls_token)?, id(&o.sep_token)?);
     let mut added = Vec::new();
-    for t in [&o.pad_token, &o.unk_token, &o.cls_token, &o.sep_token, &o.mask_token] {
+    for t in [
+        &o.pad_token,
+        &o.unk_token,
+        &o.cls_token,
+        &o.sep_token,
+        &o.mask_token,
+    ] {
         if let Some(i) = model.token_to_id(t) {
             added.push(special(i, t));
         }

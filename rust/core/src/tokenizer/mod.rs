@@ -3,10 +3,10 @@
 
 mod added_vocabulary;
 mod encoding;
+pub mod legacy;
 mod normalized;
 mod params;
 mod pre_tokenized;
-pub mod legacy;
 mod serialization;
 pub mod threads;
 
