@@ -33,11 +33,6 @@ def _paragraphs(shared: Path, lang: str) -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="session")
-def repo_root() -> Path:
-    return REPO_ROOT
-
-
-@pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """``../shared`` (or ``$FERRO_SHARED``): tokenizers, corpus, datasets and the measuring tools."""
     return _shared_dir()
