@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Every check the project has, in the order CI runs them (the README's test command):
+#   set-up (scripts/setup.sh), cargo fmt, clippy (warnings are errors), the pure-Rust core's tests,
+#   ruff lint + format, pytest on tests/python (slow tests included unless FERRO_SKIP_SLOW=1),
+#   and token-for-token parity with the Hugging Face reference (../shared/tools/tokenizer_parity.py).
+# Every step runs even after a failure, so that one report lists them all; the exit status is non-zero
+# when any step failed. A failing set-up stops at once: nothing after it would mean anything.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
+
+say() { printf '[test] %s\n' "$*"; }
+[ -d "$SHARED/tokenizers" ] || { say "ERROR: shared data not found at $SHARED (expected ../shared beside the repository, or set FERRO_SHARED)"; exit 1; }
+started=$SECONDS
+bash scripts/setup.sh || { say "FAILED: scripts/setup.sh"; exit 1; }
+
+failed=()
+step() {  # step NAME COMMAND...: run, time and record one check
+  local name=$1 t0=$SECONDS rc=0
+  shift
+  say "== $name: $*"
+  "$@" || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    say "ok: $name ($((SECONDS - t0))s)"
+  else
+    say "FAILED: $name (exit $rc, $((SECONDS - t0))s)"
+    failed+=("$name")
+  fi
+}
+
+run_pytest() {
+  local args=() rc=0
+  [ "${FERRO_SKIP_SLOW:-0}" = 1 ] && args=(-m "not slow")
+  python -m pytest "${args[@]}" || rc=$?
+  # pytest exits 5 when it collected nothing: a suite that silently lost its tests is a failure
+  [ "$rc" -eq 5 ] && say "pytest collected no tests (exit 5): is tests/python there, or did a -m filter drop everything?"
+  return "$rc"
+}
+
+step "cargo fmt" cargo fmt --all --check
+step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
+step "cargo test (core)" cargo test -p ferroformers-core
+step "ruff check" ruff check python tests benches
+step "ruff format" ruff format --check python tests benches
+step "pytest" run_pytest
+step "tokenizer parity" python "$SHARED/tools/tokenizer_parity.py" \
+  --tokenizers gpt2,bert-uncased,bert-cased-wordpiece,roberta-style-bpe --limit 2000 --adversarial 1000
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  say "FAILED ($((SECONDS - started))s): ${failed[*]}"
+  exit 1
+fi
+say "all checks passed ($((SECONDS - started))s)"
