@@ -477,7 +477,8 @@ class PreTrainedTokenizerFast:
         if max_length is None:
             self._warn_if_too_long(max(map(len, data["input_ids"])), verbose)
         if not is_batched and return_tensors is None and not return_overflowing_tokens:
-            data = {k: v[0] for k, v in data.items()}
+            # transformers drops the batch axis only of per-token fields: `length` stays a list
+            data = {k: (v[0] if v and isinstance(v[0], list) else v) for k, v in data.items()}
         if return_tensors is not None:
             data = {k: as_array(k, v, return_tensors) for k, v in data.items()}
         return BatchEncoding(data, rows, n_sequences=n_sequences)

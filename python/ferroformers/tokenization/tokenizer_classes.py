@@ -72,9 +72,9 @@ def bos_eos_template(tokenizer_json: Json, specials: dict, add_bos: bool, add_eo
 
 
 def _keep_or_bos_eos(tj: Json, config: dict, specials: dict) -> None:
-    # The file's post-processor is kept unless the config names add_bos_token/add_eos_token
-    # explicitly or the file has none; then transformers rebuilds it from those flags.
-    if "add_bos_token" in config or "add_eos_token" in config or tj.get("post_processor") is None:
+    # transformers 5.24 keeps the file's post-processor (even when the config names add_bos_token);
+    # only a file without one gets the template built from add_bos_token / add_eos_token.
+    if tj.get("post_processor") is None:
         tj["post_processor"] = bos_eos_template(
             tj, specials, bool(config.get("add_bos_token", False)), bool(config.get("add_eos_token", False)))
 
