@@ -1,0 +1,49 @@
+"""ferroformers: a Rust-accelerated, Hugging Face-compatible transformers library.
+
+    >>> from ferroformers import AutoTokenizer
+    >>> tok = AutoTokenizer.from_pretrained("path/to/tokenizer_folder")   # doctest: +SKIP
+    >>> tok(["Hello world", "Hi"], padding=True, return_tensors="pt")     # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from . import _core
+from .errors import (
+    FerroformersError,
+    HubError,
+    InvalidTokenIdError,
+    ModelNotFoundError,
+    TokenizationError,
+    TokenizerFileError,
+    UnsupportedComponentError,
+)
+from .tokenization import AutoTokenizer, BatchEncoding, Encoding, PreTrainedTokenizerFast, Tokenizer
+
+
+def set_num_threads(n: int) -> None:
+    """Set how many threads the Rust core uses for batch work (0 = one per CPU core)."""
+    if int(n) < 0:
+        raise ValueError(f"set_num_threads: n must be >= 0, got {n}")
+    _core.set_num_threads(int(n))
+
+
+def get_num_threads() -> int:
+    """How many threads the Rust core uses for batch work."""
+    return _core.get_num_threads()
+
+
+__all__ = [
+    "AutoTokenizer",
+    "BatchEncoding",
+    "Encoding",
+    "PreTrainedTokenizerFast",
+    "Tokenizer",
+    "FerroformersError",
+    "HubError",
+    "InvalidTokenIdError",
+    "ModelNotFoundError",
+    "TokenizationError",
+    "TokenizerFileError",
+    "UnsupportedComponentError",
+    "get_num_threads",
+    "set_num_threads",
+]

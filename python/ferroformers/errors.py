@@ -1,0 +1,51 @@
+"""The ferroformers exception hierarchy.
+
+Every error the library raises on purpose derives from `FerroformersError` and, where one fits, from
+the standard exception a caller would already catch (`ValueError`, `OSError`, `IndexError`). The
+Rust core raises subclasses of these same classes, so `except ferroformers.TokenizerFileError`
+catches a malformed `tokenizer.json` whichever layer found it.
+
+    >>> from ferroformers.errors import TokenizationError
+    >>> issubclass(TokenizationError, ValueError)
+    True
+"""
+from __future__ import annotations
+
+
+class FerroformersError(Exception):
+    """Base class of every error raised by ferroformers."""
+
+
+class TokenizerFileError(FerroformersError, ValueError):
+    """A tokenizer file (tokenizer.json, tokenizer_config.json, vocab files) is missing or malformed."""
+
+
+class UnsupportedComponentError(TokenizerFileError):
+    """A tokenizer file names a component (normalizer, model, ...) ferroformers does not implement."""
+
+
+class TokenizationError(FerroformersError, ValueError):
+    """The input given to a tokenizer is not something it can encode or decode."""
+
+
+class InvalidTokenIdError(TokenizationError, IndexError):
+    """A token id is negative or not below the vocabulary size (with added tokens)."""
+
+
+class HubError(FerroformersError, OSError):
+    """Resolving files on the Hugging Face Hub (or its local cache) failed."""
+
+
+class ModelNotFoundError(HubError):
+    """A name is neither a local folder nor a repository that can be resolved (online or from the cache)."""
+
+
+__all__ = [
+    "FerroformersError",
+    "TokenizerFileError",
+    "UnsupportedComponentError",
+    "TokenizationError",
+    "InvalidTokenIdError",
+    "HubError",
+    "ModelNotFoundError",
+]

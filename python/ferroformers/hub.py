@@ -1,0 +1,109 @@
+"""Find a pretrained tokenizer's files: in a local folder, or on the Hugging Face Hub via its cache.
+
+`resolve_files(name_or_path, filenames)` returns `{filename: Path}` for the files that exist. A
+local folder is used as is; anything else is a Hub repository id resolved with `huggingface_hub`,
+honouring `HF_HOME` / `HF_HUB_CACHE` and `HF_HUB_OFFLINE` as they are *when called* (the
+`huggingface_hub.constants` module reads them once, at import).
+
+    >>> from ferroformers.hub import resolve_files
+    >>> files = resolve_files("gpt2", ["tokenizer.json"])       # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+from .errors import HubError, ModelNotFoundError
+
+_TRUE = {"1", "on", "yes", "true"}
+
+
+def is_offline() -> bool:
+    """Whether `HF_HUB_OFFLINE` asks for cache-only resolution."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
+
+
+def default_cache_dir() -> Path:
+    """The hub cache folder: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "huggingface")
+    return Path(home).expanduser() / "hub"
+
+
+def resolve_files(
+    name_or_path: str | os.PathLike,
+    filenames: Iterable[str],
+    *,
+    revision: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    local_files_only: bool = False,
+    token: str | bool | None = None,
+) -> dict[str, Path]:
+    """Return `{filename: path}` for each of `filenames` that the folder or repository has."""
+    filenames = list(filenames)
+    local = Path(name_or_path).expanduser()
+    if local.is_dir():
+        return {f: local / f for f in filenames if (local / f).is_file()}
+    repo_id = str(name_or_path)
+    cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    if local_files_only or is_offline():
+        return _resolve_from_cache(repo_id, filenames, revision, cache_dir)
+    return _resolve_online(repo_id, filenames, revision, cache_dir, token)
+
+
+def _not_found(repo_id: str, revision: str | None, why: str) -> ModelNotFoundError:
+    rev = f" at revision {revision!r}" if revision else ""
+    return ModelNotFoundError(
+        f"Can't load a tokenizer for {repo_id!r}{rev}: {why}. Pass the path of a local folder that holds "
+        f"tokenizer.json (and tokenizer_config.json), or go online (unset HF_HUB_OFFLINE, "
+        f"local_files_only=False) so the files can be downloaded."
+    )
+
+
+def _resolve_from_cache(repo_id, filenames, revision, cache_dir) -> dict[str, Path]:
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    try:
+        folder = snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, local_files_only=True)
+    except HFValidationError as err:
+        raise _not_found(repo_id, revision, f"it is not a local folder nor a valid repository id ({err})") from None
+    except (LocalEntryNotFoundError, FileNotFoundError, OSError) as err:
+        raise _not_found(repo_id, revision,
+                         f"it is not a local folder and is not in the hub cache {str(cache_dir)!r} "
+                         f"(offline mode)") from err
+    folder = Path(folder)
+    return {f: folder / f for f in filenames if (folder / f).is_file()}
+
+
+def _resolve_online(repo_id, filenames, revision, cache_dir, token) -> dict[str, Path]:
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        HFValidationError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    found: dict[str, Path] = {}
+    for name in filenames:
+        try:
+            found[name] = Path(hf_hub_download(repo_id, name, revision=revision, cache_dir=cache_dir, token=token))
+        except EntryNotFoundError:
+            continue  # optional file the repository does not have (RemoteEntryNotFoundError derives from it)
+        except HFValidationError as err:
+            raise _not_found(repo_id, revision, f"it is not a local folder nor a valid repository id ({err})") from None
+        except RepositoryNotFoundError as err:
+            raise _not_found(repo_id, revision, "no such repository on the Hub (or it is private: pass token=)") from err
+        except RevisionNotFoundError as err:
+            raise _not_found(repo_id, revision, "the repository has no such revision") from err
+        except LocalEntryNotFoundError as err:
+            # The Hub could not be reached and the file is not cached.
+            raise _not_found(repo_id, revision, "the Hub could not be reached and the files are not cached") from err
+        except OSError as err:
+            raise HubError(f"Downloading {name!r} from {repo_id!r} failed: {err}") from err
+    return found

@@ -1,0 +1,147 @@
+"""`AutoTokenizer.from_pretrained`: load a tokenizer folder or Hub repository the way transformers does.
+
+Reads `tokenizer.json` (the backend), `tokenizer_config.json` (class, special tokens, limits, sides)
+and `special_tokens_map.json`, applies what the named transformers class does at load time
+(`tokenizer_classes.py`), and returns a `PreTrainedTokenizerFast`.
+
+    >>> from ferroformers import AutoTokenizer
+    >>> tok = AutoTokenizer.from_pretrained("../shared/tokenizers/gpt2")   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .. import hub
+from ..errors import FerroformersError, TokenizerFileError
+from .backend import Tokenizer
+from .tokenizer import SPECIAL_TOKENS_ATTRIBUTES, PreTrainedTokenizerFast
+from .tokenizer_classes import profile_for
+
+TOKENIZER_FILE = "tokenizer.json"
+CONFIG_FILE = "tokenizer_config.json"
+SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
+LEGACY_FILES = ("vocab.txt", "vocab.json", "merges.txt")
+
+# Keyword arguments of from_pretrained that override tokenizer_config.json entries.
+CONFIG_OVERRIDES = set(SPECIAL_TOKENS_ATTRIBUTES) | {
+    "model_max_length", "truncation_side", "clean_up_tokenization_spaces", "add_prefix_space", "add_bos_token",
+    "add_eos_token", "do_lower_case", "strip_accents", "tokenize_chinese_chars", "trim_offsets", "legacy",
+    "additional_special_tokens", "extra_special_tokens", "model_input_names", "extra_ids",
+}
+
+
+def _read_json(path: Path, what: str):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise TokenizerFileError(f"{what} {str(path)!r} is not valid JSON: {err}") from err
+
+
+def _token_str(value):
+    """A special token from a config: a str, an AddedToken dict ({'content': ...}) or None."""
+    if isinstance(value, dict):
+        return value.get("content")
+    return value
+
+
+def load_legacy_backend(files: dict[str, Path], name: str) -> Tokenizer:
+    """Build the backend from vocab.txt / vocab.json + merges.txt (folders without tokenizer.json).
+
+    The Rust side will provide `Tokenizer.from_wordpiece_vocab(path, ...)` and
+    `Tokenizer.from_bpe_files(vocab, merges, ...)`; each becomes one line here.
+    """
+    found = sorted(f for f in files if f in LEGACY_FILES)
+    raise TokenizerFileError(
+        f"{name!r} has no tokenizer.json; found {', '.join(found) if found else 'no vocabulary files'}. "
+        f"Loading from legacy vocabulary files is not supported yet: save the tokenizer with transformers' "
+        f"save_pretrained() to get a tokenizer.json.")
+
+
+class AutoTokenizer:
+    """Entry point mirroring `transformers.AutoTokenizer`.
+
+    >>> tok = AutoTokenizer.from_pretrained("org/name", revision="main")   # doctest: +SKIP
+    """
+
+    def __init__(self):
+        raise TypeError("AutoTokenizer is not instantiated: use AutoTokenizer.from_pretrained(name_or_path)")
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, *, revision: str | None = None,
+                        cache_dir: str | os.PathLike | None = None, local_files_only: bool = False,
+                        token: str | bool | None = None, padding_side: str | None = None,
+                        use_fast: bool = True, trust_remote_code: bool = False, **kwargs) -> PreTrainedTokenizerFast:
+        """Load the tokenizer of a local folder or a Hub repository id."""
+        unknown = sorted(set(kwargs) - CONFIG_OVERRIDES)
+        if unknown:
+            raise TypeError(f"AutoTokenizer.from_pretrained() got unexpected keyword argument(s): {', '.join(unknown)}")
+        if not use_fast:
+            raise ValueError("ferroformers only has fast tokenizers: use_fast=False is not supported")
+        if trust_remote_code:
+            raise ValueError("ferroformers does not run remote code: trust_remote_code=True is not supported")
+        name = str(name_or_path)
+        resolve = dict(revision=revision, cache_dir=cache_dir, local_files_only=local_files_only, token=token)
+        files = hub.resolve_files(name, [TOKENIZER_FILE, CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE], **resolve)
+        if TOKENIZER_FILE not in files:
+            files.update(hub.resolve_files(name, LEGACY_FILES, **resolve))
+        config = _read_json(files[CONFIG_FILE], "tokenizer config") if CONFIG_FILE in files else {}
+        if not isinstance(config, dict):
+            raise TokenizerFileError(f"tokenizer config of {name!r} must be a JSON object")
+        config.update(kwargs)
+        special_map = _read_json(files[SPECIAL_TOKENS_MAP_FILE], "special tokens map") \
+            if SPECIAL_TOKENS_MAP_FILE in files else {}
+
+        if TOKENIZER_FILE not in files:
+            return cls._finish(load_legacy_backend(files, name), None, config, special_map, name, padding_side)
+        tokenizer_json = _read_json(files[TOKENIZER_FILE], "tokenizer file")
+        if not isinstance(tokenizer_json, dict) or not isinstance(tokenizer_json.get("model"), dict):
+            raise TokenizerFileError(f"{str(files[TOKENIZER_FILE])!r} is not a tokenizers serialization (no 'model')")
+        return cls._finish(None, tokenizer_json, config, special_map, name, padding_side)
+
+    @staticmethod
+    def _finish(backend, tokenizer_json, config, special_map, name, padding_side) -> PreTrainedTokenizerFast:
+        profile = profile_for(config.get("tokenizer_class"))
+        file_padding = (tokenizer_json or {}).get("padding") or {}
+        file_truncation = (tokenizer_json or {}).get("truncation") or {}
+        # Named special tokens: class defaults < padding in tokenizer.json < special_tokens_map.json < config.
+        specials = dict.fromkeys(SPECIAL_TOKENS_ATTRIBUTES)
+        specials.update(profile.special_defaults)
+        if file_padding.get("pad_token") is not None:
+            specials["pad_token"] = file_padding["pad_token"]
+        for source in (special_map, config):
+            for key in SPECIAL_TOKENS_ATTRIBUTES:
+                if key in source:
+                    specials[key] = _token_str(source[key])
+        extra = config.get("extra_special_tokens", config.get("additional_special_tokens",
+                                                              special_map.get("additional_special_tokens"))) or []
+        if isinstance(extra, dict):  # named model-specific tokens
+            extra = list(extra.values())
+        extra = [_token_str(t) for t in extra]
+        if profile.extra_special_tokens is not None:
+            extra = profile.extra_special_tokens({**config, "additional_special_tokens": extra})
+
+        if tokenizer_json is not None:
+            if profile.rebuild is not None:
+                profile.rebuild(tokenizer_json, config, specials)
+            try:
+                backend = Tokenizer.from_str(json.dumps(tokenizer_json))
+            except FerroformersError:
+                raise
+            except Exception as err:  # the backend's own parse errors
+                raise TokenizerFileError(f"Could not load tokenizer.json of {name!r}: {err}") from err
+
+        # Special tokens the vocabulary lacks are added, as transformers does.
+        missing = [t for t in list(specials.values()) + extra if t is not None and backend.token_to_id(t) is None]
+        if missing:
+            backend.add_special_tokens(list(dict.fromkeys(missing)))
+        direction = file_padding.get("direction")
+        truncation_direction = file_truncation.get("direction")
+        return PreTrainedTokenizerFast(
+            backend, config=config, profile=profile, name_or_path=name, special_tokens=specials,
+            extra_special_tokens=extra,
+            padding_side=padding_side or config.get("padding_side") or (direction.lower() if direction else None),
+            truncation_side=config.get("truncation_side")
+            or (truncation_direction.lower() if truncation_direction else None))

@@ -1,0 +1,6 @@
+"""The one place that imports the Rust tokenizer backend."""
+from __future__ import annotations
+
+from .._core import Encoding, Tokenizer
+
+__all__ = ["Encoding", "Tokenizer"]

@@ -1,0 +1,182 @@
+"""`BatchEncoding`: what a tokenizer call returns -- a dict of model inputs plus the encodings.
+
+A `dict` subclass (so `model(**enc)` works) with attribute access (`enc.input_ids`), tensor
+conversion (`convert_to_tensors`, `.to(device)`) and the per-token alignment helpers
+(`tokens(i)`, `word_ids(i)`, `sequence_ids(i)`) read from the backend `Encoding`s.
+
+    >>> enc = BatchEncoding({"input_ids": [[1, 2, 3]]})
+    >>> enc.input_ids
+    [[1, 2, 3]]
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..errors import TokenizationError
+
+_RAGGED_MESSAGE = (
+    "Unable to create tensor, you should probably activate truncation and/or padding with "
+    "'padding=True' 'truncation=True' to have batched tensors with the same length. "
+    "Perhaps your features (`{key}` in this case) have excessive nesting (inputs type `list` where type `int` is expected)."
+)
+
+
+class RaggedBatchError(TokenizationError):
+    """Rows of different lengths cannot become one tensor."""
+
+
+def _is_tensor(value) -> bool:
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return True
+    return type(value).__module__.startswith("torch") and hasattr(value, "dtype")
+
+
+def as_array(key: str, value, tensor_type: str):
+    """Turn a list (of lists) of ints into an int64 numpy array or torch tensor; raise on ragged rows."""
+    import numpy as np
+
+    if _is_tensor(value):
+        if tensor_type == "pt" and isinstance(value, np.ndarray):
+            import torch
+            return torch.from_numpy(value)
+        return value
+    try:
+        array = np.asarray(value, dtype=np.int64) if not _is_empty(value) else np.zeros((len(value), 0), dtype=np.int64)
+    except (ValueError, TypeError) as err:
+        raise RaggedBatchError(_RAGGED_MESSAGE.format(key=key)) from err
+    if tensor_type == "pt":
+        import torch
+        return torch.from_numpy(array)
+    return array
+
+
+def _is_empty(value) -> bool:
+    return isinstance(value, (list, tuple)) and (len(value) == 0 or all(
+        isinstance(v, (list, tuple)) and len(v) == 0 for v in value))
+
+
+def check_tensor_type(tensor_type):
+    if tensor_type is None or tensor_type in ("np", "pt"):
+        return tensor_type
+    name = getattr(tensor_type, "value", tensor_type)  # transformers.TensorType members
+    if name in ("np", "pt"):
+        return name
+    raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {tensor_type!r}")
+
+
+class BatchEncoding(dict):
+    """The output of a tokenizer call: `input_ids`, `attention_mask`, ... plus the backend encodings.
+
+    >>> enc = BatchEncoding({"input_ids": [[5, 6], [7, 8]]}, tensor_type="np")
+    >>> enc["input_ids"].shape
+    (2, 2)
+    """
+
+    def __init__(self, data: dict[str, Any] | None = None, encodings=None, tensor_type=None,
+                 n_sequences: int | None = None, *, encodings_factory: Callable[[], list] | None = None):
+        super().__init__(data or {})
+        self._encodings = list(encodings) if encodings is not None else None
+        self._encodings_factory = encodings_factory
+        self._n_sequences = n_sequences
+        if n_sequences is None and self._encodings:
+            self._n_sequences = self._encodings[0].n_sequences
+        self.convert_to_tensors(tensor_type)
+
+    # -- dict with attribute access -----------------------------------------------------------
+    def __getattr__(self, item: str):
+        if item.startswith("__") or item.startswith("_"):
+            raise AttributeError(item)
+        try:
+            return self[item]
+        except KeyError:
+            raise AttributeError(f"BatchEncoding has no key or attribute {item!r}") from None
+
+    def __getitem__(self, item):
+        if isinstance(item, str):
+            return super().__getitem__(item)
+        if isinstance(item, int):
+            encodings = self.encodings
+            if encodings is None:
+                raise KeyError("Indexing with integers needs the backend encodings, which this BatchEncoding lacks")
+            return encodings[item]
+        if isinstance(item, slice):
+            return {key: value[item] for key, value in self.items()}
+        raise KeyError(f"Invalid key {item!r}: use a str (field), an int (encoding) or a slice")
+
+    def __getstate__(self):
+        return {"data": dict(self), "encodings": self.encodings, "n_sequences": self._n_sequences}
+
+    def __setstate__(self, state):
+        self.update(state["data"])
+        self._encodings = state["encodings"]
+        self._encodings_factory = None
+        self._n_sequences = state["n_sequences"]
+
+    def __reduce__(self):
+        return (BatchEncoding, (), self.__getstate__())
+
+    @property
+    def data(self) -> dict:
+        return dict(self)
+
+    # -- encodings and alignment -------------------------------------------------------------
+    @property
+    def is_fast(self) -> bool:
+        return True
+
+    @property
+    def encodings(self):
+        """The backend `Encoding` of each row (computed on first use after a fast-path call)."""
+        if self._encodings is None and self._encodings_factory is not None:
+            self._encodings = list(self._encodings_factory())
+            self._encodings_factory = None
+        return self._encodings
+
+    @property
+    def n_sequences(self) -> int | None:
+        """1 for single texts, 2 for pairs."""
+        if self._n_sequences is None and self.encodings:
+            self._n_sequences = self.encodings[0].n_sequences
+        return self._n_sequences
+
+    def _encoding(self, batch_index: int):
+        encodings = self.encodings
+        if encodings is None:
+            raise ValueError("This BatchEncoding has no backend encodings (it was not made by a tokenizer call)")
+        return encodings[batch_index]
+
+    def tokens(self, batch_index: int = 0) -> list[str]:
+        return self._encoding(batch_index).tokens
+
+    def word_ids(self, batch_index: int = 0) -> list[int | None]:
+        return self._encoding(batch_index).word_ids
+
+    def words(self, batch_index: int = 0) -> list[int | None]:
+        return self.word_ids(batch_index)
+
+    def sequence_ids(self, batch_index: int = 0) -> list[int | None]:
+        return self._encoding(batch_index).sequence_ids
+
+    # -- tensors -----------------------------------------------------------------------------
+    def convert_to_tensors(self, tensor_type=None, prepend_batch_axis: bool = False) -> "BatchEncoding":
+        """Turn every field into an int64 numpy array ('np') or torch tensor ('pt'), in place."""
+        tensor_type = check_tensor_type(tensor_type)
+        if tensor_type is None:
+            return self
+        for key, value in list(self.items()):
+            if prepend_batch_axis:
+                value = [value]
+            super().__setitem__(key, as_array(key, value, tensor_type))
+        return self
+
+    def to(self, device, *, non_blocking: bool = False) -> "BatchEncoding":
+        """Move every torch tensor to `device` (a str, int or torch.device); other values are kept."""
+        for key, value in list(self.items()):
+            if hasattr(value, "to") and callable(value.to) and not isinstance(value, (list, dict, str)):
+                super().__setitem__(key, value.to(device=device, non_blocking=non_blocking))
+        return self
+
+    def __repr__(self) -> str:
+        return f"BatchEncoding({dict.__repr__(self)})"
