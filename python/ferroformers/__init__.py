@@ -14,9 +14,12 @@ from .errors import (
     ModelNotFoundError,
     TokenizationError,
     TokenizerFileError,
+    TokenizerFileNotFoundError,
     UnsupportedComponentError,
 )
 from .tokenization import AutoTokenizer, BatchEncoding, Encoding, PreTrainedTokenizerFast, Tokenizer
+
+__version__: str = _core.__version__
 
 
 def set_num_threads(n: int) -> None:
@@ -32,6 +35,7 @@ def get_num_threads() -> int:
 
 
 __all__ = [
+    "__version__",
     "AutoTokenizer",
     "BatchEncoding",
     "Encoding",
@@ -43,6 +47,7 @@ __all__ = [
     "ModelNotFoundError",
     "TokenizationError",
     "TokenizerFileError",
+    "TokenizerFileNotFoundError",
     "UnsupportedComponentError",
     "get_num_threads",
     "set_num_threads",

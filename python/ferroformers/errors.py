@@ -20,6 +20,10 @@ class TokenizerFileError(FerroformersError, ValueError):
     """A tokenizer file (tokenizer.json, tokenizer_config.json, vocab files) is missing or malformed."""
 
 
+class TokenizerFileNotFoundError(FerroformersError, FileNotFoundError):
+    """A tokenizer file does not exist at the given path."""
+
+
 class UnsupportedComponentError(TokenizerFileError):
     """A tokenizer file names a component (normalizer, model, ...) ferroformers does not implement."""
 
@@ -43,6 +47,7 @@ class ModelNotFoundError(HubError):
 __all__ = [
     "FerroformersError",
     "TokenizerFileError",
+    "TokenizerFileNotFoundError",
     "UnsupportedComponentError",
     "TokenizationError",
     "InvalidTokenIdError",
