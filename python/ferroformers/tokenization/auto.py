@@ -47,17 +47,37 @@ def _token_str(value):
     return value
 
 
-def load_legacy_backend(files: dict[str, Path], name: str) -> Tokenizer:
-    """Build the backend from vocab.txt / vocab.json + merges.txt (folders without tokenizer.json).
+def load_legacy_tokenizer_json(files: dict[str, Path], name: str, config: dict, special_map: dict) -> dict:
+    """The tokenizer.json equivalent of a folder that only has vocab.txt, or vocab.json + merges.txt.
 
-    The Rust side will provide `Tokenizer.from_wordpiece_vocab(path, ...)` and
-    `Tokenizer.from_bpe_files(vocab, merges, ...)`; each becomes one line here.
+    The Rust core builds the pipeline transformers' converters build (BERT WordPiece, GPT-2 byte-level
+    BPE); the result then goes through the same per-class rebuild as a real tokenizer.json.
     """
-    found = sorted(f for f in files if f in LEGACY_FILES)
-    raise TokenizerFileError(
-        f"{name!r} has no tokenizer.json; found {', '.join(found) if found else 'no vocabulary files'}. "
-        f"Loading from legacy vocabulary files is not supported yet: save the tokenizer with transformers' "
-        f"save_pretrained() to get a tokenizer.json.")
+    def special(key: str, default: str | None) -> str | None:
+        value = _token_str(config.get(key, special_map.get(key, default)))
+        return value if value is not None else default
+
+    if "vocab.txt" in files:
+        backend = Tokenizer.from_wordpiece_vocab(
+            files["vocab.txt"],
+            lowercase=bool(config.get("do_lower_case", True)),
+            strip_accents=config.get("strip_accents"),
+            tokenize_chinese_chars=bool(config.get("tokenize_chinese_chars", True)),
+            unk_token=special("unk_token", "[UNK]"), sep_token=special("sep_token", "[SEP]"),
+            cls_token=special("cls_token", "[CLS]"), pad_token=special("pad_token", "[PAD]"),
+            mask_token=special("mask_token", "[MASK]"))
+    elif "vocab.json" in files and "merges.txt" in files:
+        names = {special(k, None) for k in ("bos_token", "eos_token", "unk_token", "pad_token")} - {None}
+        backend = Tokenizer.from_bpe_files(files["vocab.json"], files["merges.txt"],
+                                           add_prefix_space=bool(config.get("add_prefix_space", False)),
+                                           special_tokens=sorted(names))
+    else:
+        found = sorted(f for f in files if f in LEGACY_FILES)
+        raise TokenizerFileError(
+            f"{name!r} has no tokenizer.json and no complete legacy vocabulary "
+            f"(found: {', '.join(found) if found else 'none'}); expected tokenizer.json, vocab.txt, "
+            f"or vocab.json with merges.txt")
+    return json.loads(backend.to_str())
 
 
 class AutoTokenizer:
@@ -95,7 +115,8 @@ class AutoTokenizer:
             if SPECIAL_TOKENS_MAP_FILE in files else {}
 
         if TOKENIZER_FILE not in files:
-            return cls._finish(load_legacy_backend(files, name), None, config, special_map, name, padding_side)
+            tokenizer_json = load_legacy_tokenizer_json(files, name, config, special_map)
+            return cls._finish(None, tokenizer_json, config, special_map, name, padding_side)
         tokenizer_json = _read_json(files[TOKENIZER_FILE], "tokenizer file")
         if not isinstance(tokenizer_json, dict) or not isinstance(tokenizer_json.get("model"), dict):
             raise TokenizerFileError(f"{str(files[TOKENIZER_FILE])!r} is not a tokenizers serialization (no 'model')")

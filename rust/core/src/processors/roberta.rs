@@ -58,8 +58,11 @@ impl PostProcessor for RobertaProcessing {
                 trim_encoding_and_overflowing(e, self.add_prefix_space);
             }
             // RoBERTa has no segment embeddings to speak of: everything is type 0, even without
-            // special tokens. Overflowing pieces come from the model with 0 already.
+            // special tokens, overflowing pieces of the second sequence included.
             e.set_type_ids(0);
+            for o in &mut e.overflowing {
+                o.set_type_ids(0);
+            }
         }
         if !add_special_tokens {
             return Ok(encodings);

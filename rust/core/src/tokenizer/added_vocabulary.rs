@@ -81,6 +81,9 @@ pub struct AddedVocabulary {
     special: FxHashSet<String>,
     raw_matcher: Matcher,
     normalized_matcher: Matcher,
+    /// The normalized text of each `normalized` token: what `id_to_token` and decoding show,
+    /// as Hugging Face does (while `token_to_id` and the vocabulary keep the text as added).
+    normalized_text: FxHashMap<u32, String>,
     /// When true, special tokens are not matched in the input (they are encoded as text).
     pub encode_special_tokens: bool,
 }
@@ -108,6 +111,12 @@ impl AddedVocabulary {
 
     pub fn id_to_token(&self, id: u32) -> Option<&AddedToken> {
         self.by_id.get(&id).map(|&i| &self.tokens[i].1)
+    }
+
+    /// The text of an added token as decoding shows it (normalized for `normalized` tokens).
+    pub fn id_to_text(&self, id: u32) -> Option<&str> {
+        let token = self.id_to_token(id)?;
+        Some(self.normalized_text.get(&id).map_or(token.content.as_str(), String::as_str))
     }
 
     pub fn is_special(&self, content: &str) -> bool {
@@ -161,12 +170,16 @@ impl AddedVocabulary {
     pub fn rebuild_matchers<N: Normalizer + ?Sized>(&mut self, normalizer: Option<&N>) {
         let mut raw = Vec::new();
         let mut normalized = Vec::new();
+        self.normalized_text.clear();
         for (id, token) in &self.tokens {
             if token.normalized {
                 let mut content = NormalizedString::from(token.content.as_str());
                 if let Some(n) = normalizer {
                     // A normalizer that fails on a token's text leaves the text as it is.
                     let _ = n.normalize(&mut content);
+                }
+                if content.get() != token.content {
+                    self.normalized_text.insert(*id, content.get().to_owned());
                 }
                 if !content.is_empty() {
                     normalized.push((content.get().to_owned(), *id));

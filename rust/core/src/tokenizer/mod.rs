@@ -125,9 +125,7 @@ impl Tokenizer {
     }
 
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
-        self.added_vocabulary
-            .id_to_token(id)
-            .map(|t| t.content.as_str())
+        self.added_vocabulary.id_to_text(id)
             .or_else(|| self.model.id_to_token(id))
     }
 

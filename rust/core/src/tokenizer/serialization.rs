@@ -180,6 +180,21 @@ pub(super) fn from_json(json: &str, file: &str) -> Result<Tokenizer> {
     Ok(tokenizer)
 }
 
+/// The path and message of the first problem in a `model` object, read as its concrete type.
+fn model_error_path(model: &Value) -> Option<(String, String)> {
+    fn first_error<T: serde::de::DeserializeOwned>(v: &Value) -> Option<(String, String)> {
+        let err = serde_path_to_error::deserialize::<_, T>(v).err()?;
+        let path = err.path().to_string();
+        let at = if path == "." || path.is_empty() { "model".to_owned() } else { format!("model.{path}") };
+        Some((at, err.inner().to_string()))
+    }
+    match model.get("type")?.as_str()? {
+        "BPE" => first_error::<crate::models::bpe::Bpe>(model),
+        "WordPiece" => first_error::<crate::models::wordpiece::WordPiece>(model),
+        _ => None,
+    }
+}
+
 pub(super) fn to_json(tokenizer: &Tokenizer, pretty: bool) -> Result<String> {
     let file = TokenizerFile {
         version: default_version(),

@@ -1,0 +1,321 @@
+"""The low-level `ferroformers.Tokenizer` against Hugging Face `tokenizers` (the oracle), plus the
+behaviours around it: legacy vocabulary files, round trips, pickling, threads and fork, bad input."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import pickle
+import random
+import shutil
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ferroformers
+from ferroformers import Tokenizer
+
+tokenizers = pytest.importorskip("tokenizers")
+
+COVERED = ["gpt2", "bert-uncased", "bert-cased-wordpiece", "roberta-style-bpe"]
+LANGS = ["en", "de", "es", "it", "pl", "ru", "zh"]
+
+
+def fields(e) -> dict:
+    return {
+        "ids": e.ids,
+        "tokens": e.tokens,
+        "type_ids": e.type_ids,
+        "offsets": [tuple(o) for o in e.offsets],
+        "attention_mask": e.attention_mask,
+        "special_tokens_mask": e.special_tokens_mask,
+        "word_ids": e.word_ids,
+        "sequence_ids": e.sequence_ids,
+        "overflowing": [fields(o) for o in e.overflowing],
+    }
+
+
+@pytest.fixture(scope="module")
+def sample(corpus_texts) -> list[str]:
+    rnd = random.Random(5)
+    texts = []
+    for lang in LANGS:
+        paragraphs = corpus_texts(lang)
+        texts += rnd.sample(paragraphs, 120)
+    return texts + ["", " ", "  leading and trailing  ", "a\u0301\u00a0b\tc\r\nd", "can't I'm y'all 'LL", "😀👍🏽 中文 한국어"]
+
+
+@pytest.fixture(scope="module", params=COVERED)
+def pair_of_tokenizers(request, tokenizers_dir):
+    path = str(tokenizers_dir / request.param / "tokenizer.json")
+    return request.param, Tokenizer.from_file(path), tokenizers.Tokenizer.from_file(path)
+
+
+def test_encode_matches_reference_on_real_text(pair_of_tokenizers, sample):
+    name, ours, ref = pair_of_tokenizers
+    for text in sample:
+        for add in (True, False):
+            assert fields(ours.encode(text, add_special_tokens=add)) == fields(ref.encode(text, add_special_tokens=add)), (
+                name,
+                text[:80],
+            )
+    assert [fields(e) for e in ours.encode_batch(sample)] == [fields(e) for e in ref.encode_batch(sample)]
+
+
+def test_pairs_pretokenized_and_decode_match_reference(pair_of_tokenizers, sample):
+    _, ours, ref = pair_of_tokenizers
+    pairs = list(zip(sample[::2], sample[1::2]))
+    assert [fields(e) for e in ours.encode_batch(pairs)] == [fields(e) for e in ref.encode_batch(pairs)]
+    words = [t.split() for t in sample[:100]]
+    assert [fields(e) for e in ours.encode_batch(words, is_pretokenized=True)] == [
+        fields(e) for e in ref.encode_batch(words, is_pretokenized=True)
+    ]
+    for text in sample:
+        ids = ref.encode(text).ids
+        for skip in (True, False):
+            assert ours.decode(ids, skip_special_tokens=skip) == ref.decode(ids, skip_special_tokens=skip)
+
+
+@pytest.mark.parametrize(
+    "trunc,pad",
+    [
+        (dict(max_length=16, stride=4, strategy="longest_first"), dict(pad_to_multiple_of=8)),
+        (dict(max_length=40, strategy="only_first", direction="left"), dict(direction="left", length=48)),
+        (dict(max_length=40, strategy="only_second", stride=2), dict()),
+    ],
+)
+def test_truncation_padding_overflow_match_reference(pair_of_tokenizers, sample, trunc, pad):
+    _, ours, ref = pair_of_tokenizers
+    long_texts = [t for t in sample if len(t) > 120]
+    short_texts = [t[:30] for t in sample if len(t) > 40]
+    if trunc["strategy"] == "only_second":
+        pairs = list(zip(short_texts, long_texts))
+    else:
+        pairs = list(zip(long_texts, short_texts))
+    for tok in (ours, ref):
+        tok.enable_truncation(**trunc)
+        tok.enable_padding(**pad)
+    try:
+        assert ours.truncation == ref.truncation
+        assert ours.padding == ref.padding
+        assert [fields(e) for e in ours.encode_batch(pairs)] == [fields(e) for e in ref.encode_batch(pairs)]
+        if trunc["strategy"] != "only_second":
+            singles = sample[:200]
+            assert [fields(e) for e in ours.encode_batch(singles)] == [fields(e) for e in ref.encode_batch(singles)]
+        # Both refuse a truncation that cannot work (the text to cut is too short).
+        impossible = [(short_texts[0], long_texts[0])] if trunc["strategy"] == "only_first" else [(long_texts[0], "a")]
+        if trunc["strategy"] != "longest_first":
+            with pytest.raises(Exception):
+                ref.encode_batch(impossible)
+            with pytest.raises(ferroformers.TokenizationError, match="cannot truncate"):
+                ours.encode_batch(impossible)
+    finally:
+        for tok in (ours, ref):
+            tok.no_truncation()
+            tok.no_padding()
+
+
+def test_vocab_and_added_tokens_match_reference(pair_of_tokenizers):
+    _, ours, ref = pair_of_tokenizers
+    assert ours.get_vocab() == ref.get_vocab()
+    assert ours.get_vocab_size() == ref.get_vocab_size()
+    assert ours.get_vocab_size(with_added_tokens=False) == ref.get_vocab_size(with_added_tokens=False)
+    assert {i: str(t) for i, t in ours.get_added_tokens_decoder().items()} == {
+        i: str(t) for i, t in ref.get_added_tokens_decoder().items()
+    }
+    for tok in (ours, ref):
+        assert tok.add_tokens(["ferroformers", "Hello world"]) == 2
+        assert tok.add_special_tokens(["<|ferro|>"]) == 1
+    text = "Hello world, ferroformers says <|ferro|>hi"
+    assert fields(ours.encode(text)) == fields(ref.encode(text))
+    assert ours.decode(ours.encode(text).ids) == ref.decode(ref.encode(text).ids)
+
+
+def test_save_and_reload_round_trip(pair_of_tokenizers, tmp_path, sample):
+    _, ours, ref = pair_of_tokenizers
+    ours.save(str(tmp_path / "t.json"))
+    again = Tokenizer.from_file(str(tmp_path / "t.json"))
+    by_ref = tokenizers.Tokenizer.from_file(str(tmp_path / "t.json"))  # the reference reads what we write
+    for text in sample[:100]:
+        assert fields(again.encode(text)) == fields(ref.encode(text))
+        assert fields(by_ref.encode(text)) == fields(ref.encode(text))
+    clone = pickle.loads(pickle.dumps(ours))
+    assert fields(clone.encode(sample[0])) == fields(ours.encode(sample[0]))
+
+
+def test_legacy_vocab_files(tokenizers_dir, sample, tmp_path):
+    bert = Tokenizer.from_wordpiece_vocab(str(tokenizers_dir / "bert-uncased" / "vocab.txt"))
+    ref = tokenizers.Tokenizer.from_file(str(tokenizers_dir / "bert-uncased" / "tokenizer.json"))
+    ref.no_padding()
+    ref.no_truncation()
+    assert [fields(e) for e in bert.encode_batch(sample)] == [fields(e) for e in ref.encode_batch(sample)]
+    gpt2 = Tokenizer.from_bpe_files(
+        str(tokenizers_dir / "gpt2" / "vocab.json"), str(tokenizers_dir / "gpt2" / "merges.txt"),
+        special_tokens=["<|endoftext|>"],
+    )
+    ref = tokenizers.Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))
+    assert [e.ids for e in gpt2.encode_batch(sample)] == [e.ids for e in ref.encode_batch(sample)]
+    assert gpt2.get_vocab() == ref.get_vocab()
+
+
+def test_auto_tokenizer_on_legacy_folders_matches_transformers(tokenizers_dir, sample, tmp_path):
+    transformers = pytest.importorskip("transformers")
+    for name, keep in (("bert-uncased", ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json"]),
+                       ("gpt2", ["vocab.json", "merges.txt", "tokenizer_config.json"])):
+        folder = tmp_path / name
+        folder.mkdir()
+        for f in keep:
+            shutil.copy(tokenizers_dir / name / f, folder / f)
+        ours = ferroformers.AutoTokenizer.from_pretrained(str(folder))
+        ref = transformers.AutoTokenizer.from_pretrained(str(folder))
+        for text in sample[:200]:
+            assert ours(text)["input_ids"] == ref(text)["input_ids"], (name, text[:60])
+            assert ours.decode(ref(text)["input_ids"]) == ref.decode(ref(text)["input_ids"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_byte_level_round_trip(tokenizers_dir, text):
+    tok = _gpt2(tokenizers_dir)
+    assert tok.decode(tok.encode(text).ids) == text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(max_size=60), min_size=1, max_size=8))
+def test_batch_equals_single_encodes(tokenizers_dir, texts):
+    tok = _gpt2(tokenizers_dir)
+    assert [e.ids for e in tok.encode_batch(texts)] == [tok.encode(t).ids for t in texts]
+
+
+_CACHE: dict = {}
+
+
+def _gpt2(tokenizers_dir):
+    if "gpt2" not in _CACHE:
+        _CACHE["gpt2"] = Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))
+    return _CACHE["gpt2"]
+
+
+def _encode_in_child(args):
+    path, texts = args
+    tok = Tokenizer.from_file(path)
+    return [e.ids for e in tok.encode_batch(texts)]
+
+
+def _encode_with_inherited(texts):
+    return [e.ids for e in _INHERITED.encode_batch(texts)]
+
+
+_INHERITED = None
+
+
+def test_encoding_after_fork_does_not_hang(tokenizers_dir, corpus_texts):
+    """The parent uses the thread pool first; forked children must still encode (no dead pool)."""
+    global _INHERITED
+    path = str(tokenizers_dir / "gpt2" / "tokenizer.json")
+    texts = corpus_texts("en", 400)
+    _INHERITED = Tokenizer.from_file(path)
+    ferroformers.set_num_threads(2)
+    try:
+        expected = [e.ids for e in _INHERITED.encode_batch(texts)]  # starts the pool in the parent
+        ctx = multiprocessing.get_context("fork")
+        chunks = [texts[i::4] for i in range(4)]
+        with ctx.Pool(2) as pool:
+            inherited = pool.map_async(_encode_with_inherited, chunks).get(timeout=120)
+            fresh = pool.map_async(_encode_in_child, [(path, c) for c in chunks]).get(timeout=120)
+        assert inherited == [[expected[j] for j in range(i, len(texts), 4)] for i in range(4)]
+        assert fresh == inherited
+    finally:
+        ferroformers.set_num_threads(0)
+
+
+def test_thread_count_controls(tokenizers_dir, corpus_texts):
+    tok = _gpt2(tokenizers_dir)
+    texts = corpus_texts("de", 300)
+    ferroformers.set_num_threads(1)
+    try:
+        assert ferroformers.get_num_threads() == 1
+        one = [e.ids for e in tok.encode_batch(texts)]
+        ferroformers.set_num_threads(2)
+        assert ferroformers.get_num_threads() == 2
+        assert [e.ids for e in tok.encode_batch(texts)] == one
+    finally:
+        ferroformers.set_num_threads(0)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_non_string_items_name_their_index(tokenizers_dir):
+    tok = _gpt2(tokenizers_dir)
+    with pytest.raises(TypeError, match="batch item 2 must be a str, got int"):
+        tok.encode_batch(["a", "b", 3])
+    with pytest.raises(TypeError, match="batch item 1 is None"):
+        tok.encode_batch(["a", None])
+    with pytest.raises(TypeError, match="sequence is None"):
+        tok.encode(None)
+    with pytest.raises(TypeError, match="got a single str"):
+        tok.encode_batch("just one text")
+    with pytest.raises(TypeError, match="batch item 0, word 1 must be a str"):
+        tok.encode_batch([["ok", 5]], is_pretokenized=True)
+
+
+def test_lone_surrogates_are_a_clear_error(tokenizers_dir):
+    tok = _gpt2(tokenizers_dir)
+    with pytest.raises(ferroformers.TokenizationError, match="lone surrogates"):
+        tok.encode("abc\ud800def")
+    with pytest.raises(ferroformers.TokenizationError, match="batch item 1"):
+        tok.encode_batch(["fine", "bad\udfff"])
+
+
+def test_empty_batch_is_empty_like_the_reference(tokenizers_dir):
+    tok = _gpt2(tokenizers_dir)
+    ref = tokenizers.Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))
+    assert tok.encode_batch([]) == [] == ref.encode_batch([])
+
+
+def test_out_of_range_ids_in_decode(tokenizers_dir):
+    tok = _gpt2(tokenizers_dir)
+    with pytest.raises(ferroformers.InvalidTokenIdError, match="50257"):
+        tok.decode([10, 50257])
+    with pytest.raises(ferroformers.InvalidTokenIdError, match="-1"):
+        tok.decode([-1])
+    with pytest.raises(IndexError):
+        tok.decode_batch([[1], [10**9]])
+
+
+def test_stride_too_large_is_an_error_not_a_panic(tokenizers_dir):
+    tok = Tokenizer.from_file(str(tokenizers_dir / "bert-uncased" / "tokenizer.json"))
+    tok.enable_truncation(8, stride=6)
+    with pytest.raises(ferroformers.TokenizationError, match="stride"):
+        tok.encode("a long enough sentence to need truncation with a big stride")
+
+
+def test_missing_truncated_and_malformed_files(tokenizers_dir, tmp_path):
+    missing = tmp_path / "nope" / "tokenizer.json"
+    with pytest.raises(FileNotFoundError, match="nope/tokenizer.json"):
+        Tokenizer.from_file(str(missing))
+    with pytest.raises(ferroformers.FerroformersError):
+        Tokenizer.from_file(str(missing))
+    text = (tokenizers_dir / "bert-cased-wordpiece" / "tokenizer.json").read_text(encoding="utf-8")
+    truncated = tmp_path / "truncated.json"
+    truncated.write_text(text[: len(text) // 2], encoding="utf-8")
+    with pytest.raises(ferroformers.TokenizerFileError, match=r"truncated\.json.*(truncated|line)"):
+        Tokenizer.from_file(str(truncated))
+    doc = json.loads(text)
+    doc["model"]["vocab"] = ["not", "a", "map"]
+    bad_field = tmp_path / "bad_field.json"
+    bad_field.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ferroformers.TokenizerFileError, match=r"bad_field\.json.*model\.vocab"):
+        Tokenizer.from_file(str(bad_field))
+    doc = json.loads(text)
+    doc["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [{"type": "BertPreTokenizer"}, {"type": "Fancy"}]}
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ferroformers.UnsupportedComponentError, match=r"`Fancy` at `pre_tokenizer\.pretokenizers\[1\]"):
+        Tokenizer.from_file(str(unknown))
+    doc = json.loads(text)
+    del doc["model"]
+    with pytest.raises(ferroformers.TokenizerFileError, match="model"):
+        Tokenizer.from_str(json.dumps(doc))
