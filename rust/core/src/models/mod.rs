@@ -1,7 +1,8 @@
 //! Models turn one pre-tokenized piece of text into tokens: [`bpe::Bpe`] (byte-level and
-//! SentencePiece-style), [`wordpiece::WordPiece`].
+//! SentencePiece-style), [`wordpiece::WordPiece`], [`unigram::Unigram`].
 
 pub mod bpe;
+pub mod unigram;
 pub mod wordpiece;
 
 use std::collections::HashMap;
@@ -42,15 +43,17 @@ pub enum ModelWrapper {
     #[serde(rename = "BPE")]
     Bpe(bpe::Bpe),
     WordPiece(wordpiece::WordPiece),
+    Unigram(unigram::Unigram),
 }
 
 impl ModelWrapper {
-    pub const SUPPORTED: &'static [&'static str] = &["BPE", "WordPiece"];
+    pub const SUPPORTED: &'static [&'static str] = &["BPE", "WordPiece", "Unigram"];
 
     fn inner(&self) -> &dyn Model {
         match self {
             ModelWrapper::Bpe(m) => m,
             ModelWrapper::WordPiece(m) => m,
+            ModelWrapper::Unigram(m) => m,
         }
     }
 }

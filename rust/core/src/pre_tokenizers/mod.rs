@@ -4,6 +4,7 @@
 pub mod bert;
 pub mod byte_level;
 pub mod digits;
+pub mod metaspace;
 pub mod punctuation;
 pub mod sequence;
 pub mod split;
@@ -31,6 +32,7 @@ pub enum PreTokenizerWrapper {
     Digits(digits::Digits),
     Split(split::Split),
     Sequence(sequence::Sequence),
+    Metaspace(metaspace::Metaspace),
 }
 
 impl PreTokenizerWrapper {
@@ -43,6 +45,7 @@ impl PreTokenizerWrapper {
         "Digits",
         "Split",
         "Sequence",
+        "Metaspace",
     ];
 }
 
@@ -57,6 +60,7 @@ impl PreTokenizer for PreTokenizerWrapper {
             PreTokenizerWrapper::Digits(x) => x.pre_tokenize(p),
             PreTokenizerWrapper::Split(x) => x.pre_tokenize(p),
             PreTokenizerWrapper::Sequence(x) => x.pre_tokenize(p),
+            PreTokenizerWrapper::Metaspace(x) => x.pre_tokenize(p),
         }
     }
 }
