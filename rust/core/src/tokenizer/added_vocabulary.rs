@@ -116,7 +116,11 @@ impl AddedVocabulary {
     /// The text of an added token as decoding shows it (normalized for `normalized` tokens).
     pub fn id_to_text(&self, id: u32) -> Option<&str> {
         let token = self.id_to_token(id)?;
-        Some(self.normalized_text.get(&id).map_or(token.content.as_str(), String::as_str))
+        Some(
+            self.normalized_text
+                .get(&id)
+                .map_or(token.content.as_str(), String::as_str),
+        )
     }
 
     pub fn is_special(&self, content: &str) -> bool {

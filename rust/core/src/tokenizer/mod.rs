@@ -125,7 +125,8 @@ impl Tokenizer {
     }
 
     pub fn id_to_token(&self, id: u32) -> Option<&str> {
-        self.added_vocabulary.id_to_text(id)
+        self.added_vocabulary
+            .id_to_text(id)
             .or_else(|| self.model.id_to_token(id))
     }
 

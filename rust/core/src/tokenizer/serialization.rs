@@ -162,12 +162,20 @@ pub(super) fn from_json(json: &str, file: &str) -> Result<Tokenizer> {
             check_component(v, key, component, children, supported, file)?;
         }
     }
-    let parsed: TokenizerFile =
-        serde_path_to_error::deserialize(&value).map_err(|e| Error::Format {
+    let parsed: TokenizerFile = serde_path_to_error::deserialize(&value).map_err(|e| {
+        // serde cannot see inside the type-tagged `model` object; read it again as its own
+        // type to name the exact field.
+        let inner =
+            (e.path().to_string() == "model").then(|| root.get("model").and_then(model_error_path));
+        let (json_path, message) = inner
+            .flatten()
+            .unwrap_or_else(|| (e.path().to_string(), e.inner().to_string()));
+        Error::Format {
             file: file.to_owned(),
-            json_path: e.path().to_string(),
-            message: e.inner().to_string(),
-        })?;
+            json_path,
+            message,
+        }
+    })?;
     let mut tokenizer = Tokenizer::new(parsed.model);
     tokenizer.normalizer = parsed.normalizer;
     tokenizer.pre_tokenizer = parsed.pre_tokenizer;
@@ -185,12 +193,17 @@ fn model_error_path(model: &Value) -> Option<(String, String)> {
     fn first_error<T: serde::de::DeserializeOwned>(v: &Value) -> Option<(String, String)> {
         let err = serde_path_to_error::deserialize::<_, T>(v).err()?;
         let path = err.path().to_string();
-        let at = if path == "." || path.is_empty() { "model".to_owned() } else { format!("model.{path}") };
+        let at = if path == "." || path.is_empty() {
+            "model".to_owned()
+        } else {
+            format!("model.{path}")
+        };
         Some((at, err.inner().to_string()))
     }
     match model.get("type")?.as_str()? {
         "BPE" => first_error::<crate::models::bpe::Bpe>(model),
         "WordPiece" => first_error::<crate::models::wordpiece::WordPiece>(model),
+        "Unigram" => first_error::<crate::models::unigram::Unigram>(model),
         _ => None,
     }
 }
