@@ -1,9 +1,10 @@
 """ferroformers: a Rust-accelerated, Hugging Face-compatible transformers library.
 
-    >>> from ferroformers import AutoTokenizer
-    >>> tok = AutoTokenizer.from_pretrained("path/to/tokenizer_folder")   # doctest: +SKIP
-    >>> tok(["Hello world", "Hi"], padding=True, return_tensors="pt")     # doctest: +SKIP
+>>> from ferroformers import AutoTokenizer
+>>> tok = AutoTokenizer.from_pretrained("path/to/tokenizer_folder")   # doctest: +SKIP
+>>> tok(["Hello world", "Hi"], padding=True, return_tensors="pt")     # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 from . import _core

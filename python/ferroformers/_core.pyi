@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from os import PathLike
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -11,7 +11,7 @@ __version__: str
 
 TextInput = str
 PreTokenizedInput = Sequence[str]
-InputItem = Union[str, tuple[str, str], list[str], tuple[Sequence[str], Sequence[str]]]
+InputItem = str | tuple[str, str] | list[str] | tuple[Sequence[str], Sequence[str]]
 
 def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...
@@ -70,7 +70,7 @@ class Tokenizer:
     @staticmethod
     def from_file(path: str | PathLike[str]) -> Tokenizer: ...
     @staticmethod
-    def from_str(json: str) -> Tokenizer: ...
+    def from_str(json: str, exact_scores: bool = False) -> Tokenizer: ...
     @staticmethod
     def from_buffer(buffer: bytes) -> Tokenizer: ...
     @staticmethod

@@ -9,6 +9,7 @@ catches a malformed `tokenizer.json` whichever layer found it.
     >>> issubclass(TokenizationError, ValueError)
     True
 """
+
 from __future__ import annotations
 
 

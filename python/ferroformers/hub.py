@@ -8,11 +8,12 @@ honouring `HF_HOME` / `HF_HUB_CACHE` and `HF_HUB_OFFLINE` as they are *when call
     >>> from ferroformers.hub import resolve_files
     >>> files = resolve_files("gpt2", ["tokenizer.json"])       # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .errors import HubError, ModelNotFoundError
 
@@ -29,7 +30,8 @@ def default_cache_dir() -> Path:
     if os.environ.get("HF_HUB_CACHE"):
         return Path(os.environ["HF_HUB_CACHE"]).expanduser()
     home = os.environ.get("HF_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "huggingface")
+        os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "huggingface"
+    )
     return Path(home).expanduser() / "hub"
 
 
@@ -72,9 +74,9 @@ def _resolve_from_cache(repo_id, filenames, revision, cache_dir) -> dict[str, Pa
     except HFValidationError as err:
         raise _not_found(repo_id, revision, f"it is not a local folder nor a valid repository id ({err})") from None
     except (LocalEntryNotFoundError, FileNotFoundError, OSError) as err:
-        raise _not_found(repo_id, revision,
-                         f"it is not a local folder and is not in the hub cache {str(cache_dir)!r} "
-                         f"(offline mode)") from err
+        raise _not_found(
+            repo_id, revision, f"it is not a local folder and is not in the hub cache {str(cache_dir)!r} (offline mode)"
+        ) from err
     folder = Path(folder)
     return {f: folder / f for f in filenames if (folder / f).is_file()}
 
@@ -98,7 +100,9 @@ def _resolve_online(repo_id, filenames, revision, cache_dir, token) -> dict[str,
         except HFValidationError as err:
             raise _not_found(repo_id, revision, f"it is not a local folder nor a valid repository id ({err})") from None
         except RepositoryNotFoundError as err:
-            raise _not_found(repo_id, revision, "no such repository on the Hub (or it is private: pass token=)") from err
+            raise _not_found(
+                repo_id, revision, "no such repository on the Hub (or it is private: pass token=)"
+            ) from err
         except RevisionNotFoundError as err:
             raise _not_found(repo_id, revision, "the repository has no such revision") from err
         except LocalEntryNotFoundError as err:

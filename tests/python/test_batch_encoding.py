@@ -1,4 +1,5 @@
 """BatchEncoding: dict behaviour, tensors, alignment helpers."""
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,7 @@ def test_plain_dict_behaviour():
     assert dict(**enc) == {"input_ids": [[1, 2], [3, 4]], "attention_mask": [[1, 1], [1, 0]]}
     assert enc[:1] == {"input_ids": [[1, 2]], "attention_mask": [[1, 1]]}
     with pytest.raises(AttributeError):
-        enc.nothing_here
+        _ = enc.nothing_here
     assert enc.encodings is None
     again = pickle.loads(pickle.dumps(enc))
     assert again == enc and isinstance(again, BatchEncoding)

@@ -1,4 +1,5 @@
 """Offline hub resolution against a cache laid out exactly as huggingface_hub writes it."""
+
 from __future__ import annotations
 
 import hashlib

@@ -43,7 +43,14 @@ def sample(corpus_texts) -> list[str]:
     for lang in LANGS:
         paragraphs = corpus_texts(lang)
         texts += rnd.sample(paragraphs, 120)
-    return texts + ["", " ", "  leading and trailing  ", "a\u0301\u00a0b\tc\r\nd", "can't I'm y'all 'LL", "😀👍🏽 中文 한국어"]
+    return texts + [
+        "",
+        " ",
+        "  leading and trailing  ",
+        "a\u0301\u00a0b\tc\r\nd",
+        "can't I'm y'all 'LL",
+        "😀👍🏽 中文 한국어",
+    ]
 
 
 @pytest.fixture(scope="module", params=COVERED)
@@ -56,7 +63,9 @@ def test_encode_matches_reference_on_real_text(pair_of_tokenizers, sample):
     name, ours, ref = pair_of_tokenizers
     for text in sample:
         for add in (True, False):
-            assert fields(ours.encode(text, add_special_tokens=add)) == fields(ref.encode(text, add_special_tokens=add)), (
+            assert fields(ours.encode(text, add_special_tokens=add)) == fields(
+                ref.encode(text, add_special_tokens=add)
+            ), (
                 name,
                 text[:80],
             )
@@ -106,7 +115,7 @@ def test_truncation_padding_overflow_match_reference(pair_of_tokenizers, sample,
         # Both refuse a truncation that cannot work (the text to cut is too short).
         impossible = [(short_texts[0], long_texts[0])] if trunc["strategy"] == "only_first" else [(long_texts[0], "a")]
         if trunc["strategy"] != "longest_first":
-            with pytest.raises(Exception):
+            with pytest.raises(Exception, match="(?i)truncat|sequence"):
                 ref.encode_batch(impossible)
             with pytest.raises(ferroformers.TokenizationError, match="cannot truncate"):
                 ours.encode_batch(impossible)
@@ -151,7 +160,8 @@ def test_legacy_vocab_files(tokenizers_dir, sample, tmp_path):
     ref.no_truncation()
     assert [fields(e) for e in bert.encode_batch(sample)] == [fields(e) for e in ref.encode_batch(sample)]
     gpt2 = Tokenizer.from_bpe_files(
-        str(tokenizers_dir / "gpt2" / "vocab.json"), str(tokenizers_dir / "gpt2" / "merges.txt"),
+        str(tokenizers_dir / "gpt2" / "vocab.json"),
+        str(tokenizers_dir / "gpt2" / "merges.txt"),
         special_tokens=["<|endoftext|>"],
     )
     ref = tokenizers.Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))
@@ -161,8 +171,10 @@ def test_legacy_vocab_files(tokenizers_dir, sample, tmp_path):
 
 def test_auto_tokenizer_on_legacy_folders_matches_transformers(tokenizers_dir, sample, tmp_path):
     transformers = pytest.importorskip("transformers")
-    for name, keep in (("bert-uncased", ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json"]),
-                       ("gpt2", ["vocab.json", "merges.txt", "tokenizer_config.json"])):
+    for name, keep in (
+        ("bert-uncased", ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json"]),
+        ("gpt2", ["vocab.json", "merges.txt", "tokenizer_config.json"]),
+    ):
         folder = tmp_path / name
         folder.mkdir()
         for f in keep:

@@ -1,10 +1,11 @@
 """Tokenizers: the low-level `Tokenizer` (drop-in for `tokenizers.Tokenizer`, implemented in Rust)
 and the transformers-compatible layer on top (`AutoTokenizer`, `PreTrainedTokenizerFast`, `BatchEncoding`)."""
+
 from __future__ import annotations
 
+from .auto import AutoTokenizer
 from .backend import Encoding, Tokenizer
 from .batch_encoding import BatchEncoding
 from .tokenizer import PreTrainedTokenizerFast
-from .auto import AutoTokenizer
 
 __all__ = ["AutoTokenizer", "BatchEncoding", "Encoding", "PreTrainedTokenizerFast", "Tokenizer"]

@@ -7,6 +7,7 @@ and `special_tokens_map.json`, applies what the named transformers class does at
     >>> from ferroformers import AutoTokenizer
     >>> tok = AutoTokenizer.from_pretrained("../shared/tokenizers/gpt2")   # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,21 @@ LEGACY_FILES = ("vocab.txt", "vocab.json", "merges.txt")
 
 # Keyword arguments of from_pretrained that override tokenizer_config.json entries.
 CONFIG_OVERRIDES = set(SPECIAL_TOKENS_ATTRIBUTES) | {
-    "model_max_length", "truncation_side", "clean_up_tokenization_spaces", "add_prefix_space", "add_bos_token",
-    "add_eos_token", "do_lower_case", "strip_accents", "tokenize_chinese_chars", "trim_offsets", "legacy",
-    "additional_special_tokens", "extra_special_tokens", "model_input_names", "extra_ids",
+    "model_max_length",
+    "truncation_side",
+    "clean_up_tokenization_spaces",
+    "add_prefix_space",
+    "add_bos_token",
+    "add_eos_token",
+    "do_lower_case",
+    "strip_accents",
+    "tokenize_chinese_chars",
+    "trim_offsets",
+    "legacy",
+    "additional_special_tokens",
+    "extra_special_tokens",
+    "model_input_names",
+    "extra_ids",
 }
 
 
@@ -53,6 +66,7 @@ def load_legacy_tokenizer_json(files: dict[str, Path], name: str, config: dict, 
     The Rust core builds the pipeline transformers' converters build (BERT WordPiece, GPT-2 byte-level
     BPE); the result then goes through the same per-class rebuild as a real tokenizer.json.
     """
+
     def special(key: str, default: str | None) -> str | None:
         value = _token_str(config.get(key, special_map.get(key, default)))
         return value if value is not None else default
@@ -63,20 +77,27 @@ def load_legacy_tokenizer_json(files: dict[str, Path], name: str, config: dict, 
             lowercase=bool(config.get("do_lower_case", True)),
             strip_accents=config.get("strip_accents"),
             tokenize_chinese_chars=bool(config.get("tokenize_chinese_chars", True)),
-            unk_token=special("unk_token", "[UNK]"), sep_token=special("sep_token", "[SEP]"),
-            cls_token=special("cls_token", "[CLS]"), pad_token=special("pad_token", "[PAD]"),
-            mask_token=special("mask_token", "[MASK]"))
+            unk_token=special("unk_token", "[UNK]"),
+            sep_token=special("sep_token", "[SEP]"),
+            cls_token=special("cls_token", "[CLS]"),
+            pad_token=special("pad_token", "[PAD]"),
+            mask_token=special("mask_token", "[MASK]"),
+        )
     elif "vocab.json" in files and "merges.txt" in files:
         names = {special(k, None) for k in ("bos_token", "eos_token", "unk_token", "pad_token")} - {None}
-        backend = Tokenizer.from_bpe_files(files["vocab.json"], files["merges.txt"],
-                                           add_prefix_space=bool(config.get("add_prefix_space", False)),
-                                           special_tokens=sorted(names))
+        backend = Tokenizer.from_bpe_files(
+            files["vocab.json"],
+            files["merges.txt"],
+            add_prefix_space=bool(config.get("add_prefix_space", False)),
+            special_tokens=sorted(names),
+        )
     else:
         found = sorted(f for f in files if f in LEGACY_FILES)
         raise TokenizerFileError(
             f"{name!r} has no tokenizer.json and no complete legacy vocabulary "
             f"(found: {', '.join(found) if found else 'none'}); expected tokenizer.json, vocab.txt, "
-            f"or vocab.json with merges.txt")
+            f"or vocab.json with merges.txt"
+        )
     return json.loads(backend.to_str())
 
 
@@ -90,10 +111,19 @@ class AutoTokenizer:
         raise TypeError("AutoTokenizer is not instantiated: use AutoTokenizer.from_pretrained(name_or_path)")
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | os.PathLike, *, revision: str | None = None,
-                        cache_dir: str | os.PathLike | None = None, local_files_only: bool = False,
-                        token: str | bool | None = None, padding_side: str | None = None,
-                        use_fast: bool = True, trust_remote_code: bool = False, **kwargs) -> PreTrainedTokenizerFast:
+    def from_pretrained(
+        cls,
+        name_or_path: str | os.PathLike,
+        *,
+        revision: str | None = None,
+        cache_dir: str | os.PathLike | None = None,
+        local_files_only: bool = False,
+        token: str | bool | None = None,
+        padding_side: str | None = None,
+        use_fast: bool = True,
+        trust_remote_code: bool = False,
+        **kwargs,
+    ) -> PreTrainedTokenizerFast:
         """Load the tokenizer of a local folder or a Hub repository id."""
         unknown = sorted(set(kwargs) - CONFIG_OVERRIDES)
         if unknown:
@@ -111,8 +141,9 @@ class AutoTokenizer:
         if not isinstance(config, dict):
             raise TokenizerFileError(f"tokenizer config of {name!r} must be a JSON object")
         config.update(kwargs)
-        special_map = _read_json(files[SPECIAL_TOKENS_MAP_FILE], "special tokens map") \
-            if SPECIAL_TOKENS_MAP_FILE in files else {}
+        special_map = (
+            _read_json(files[SPECIAL_TOKENS_MAP_FILE], "special tokens map") if SPECIAL_TOKENS_MAP_FILE in files else {}
+        )
 
         if TOKENIZER_FILE not in files:
             tokenizer_json = load_legacy_tokenizer_json(files, name, config, special_map)
@@ -136,8 +167,13 @@ class AutoTokenizer:
             for key in SPECIAL_TOKENS_ATTRIBUTES:
                 if key in source:
                     specials[key] = _token_str(source[key])
-        extra = config.get("extra_special_tokens", config.get("additional_special_tokens",
-                                                              special_map.get("additional_special_tokens"))) or []
+        extra = (
+            config.get(
+                "extra_special_tokens",
+                config.get("additional_special_tokens", special_map.get("additional_special_tokens")),
+            )
+            or []
+        )
         if isinstance(extra, dict):  # named model-specific tokens
             extra = list(extra.values())
         extra = [_token_str(t) for t in extra]
@@ -148,7 +184,9 @@ class AutoTokenizer:
             if profile.rebuild is not None:
                 profile.rebuild(tokenizer_json, config, specials)
             try:
-                backend = Tokenizer.from_str(json.dumps(tokenizer_json))
+                # A class that rebuilds the model (as transformers does from Python values) sees
+                # exact Unigram scores; tokenizer.json read as-is sees them as `tokenizers` parses them.
+                backend = Tokenizer.from_str(json.dumps(tokenizer_json), exact_scores=profile.rebuild is not None)
             except FerroformersError:
                 raise
             except Exception as err:  # the backend's own parse errors
@@ -161,8 +199,13 @@ class AutoTokenizer:
         direction = file_padding.get("direction")
         truncation_direction = file_truncation.get("direction")
         return PreTrainedTokenizerFast(
-            backend, config=config, profile=profile, name_or_path=name, special_tokens=specials,
+            backend,
+            config=config,
+            profile=profile,
+            name_or_path=name,
+            special_tokens=specials,
             extra_special_tokens=extra,
             padding_side=padding_side or config.get("padding_side") or (direction.lower() if direction else None),
             truncation_side=config.get("truncation_side")
-            or (truncation_direction.lower() if truncation_direction else None))
+            or (truncation_direction.lower() if truncation_direction else None),
+        )

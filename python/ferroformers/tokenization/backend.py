@@ -1,4 +1,5 @@
 """The one place that imports the Rust tokenizer backend."""
+
 from __future__ import annotations
 
 from .._core import Encoding, Tokenizer

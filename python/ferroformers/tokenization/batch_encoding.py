@@ -8,6 +8,7 @@ conversion (`convert_to_tensors`, `.to(device)`) and the per-token alignment hel
     >>> enc.input_ids
     [[1, 2, 3]]
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -17,7 +18,8 @@ from ..errors import TokenizationError
 _RAGGED_MESSAGE = (
     "Unable to create tensor, you should probably activate truncation and/or padding with "
     "'padding=True' 'truncation=True' to have batched tensors with the same length. "
-    "Perhaps your features (`{key}` in this case) have excessive nesting (inputs type `list` where type `int` is expected)."
+    "Perhaps your features (`{key}` in this case) have excessive nesting "
+    "(inputs type `list` where type `int` is expected)."
 )
 
 
@@ -40,6 +42,7 @@ def as_array(key: str, value, tensor_type: str):
     if _is_tensor(value):
         if tensor_type == "pt" and isinstance(value, np.ndarray):
             import torch
+
             return torch.from_numpy(value)
         return value
     try:
@@ -48,13 +51,15 @@ def as_array(key: str, value, tensor_type: str):
         raise RaggedBatchError(_RAGGED_MESSAGE.format(key=key)) from err
     if tensor_type == "pt":
         import torch
+
         return torch.from_numpy(array)
     return array
 
 
 def _is_empty(value) -> bool:
-    return isinstance(value, (list, tuple)) and (len(value) == 0 or all(
-        isinstance(v, (list, tuple)) and len(v) == 0 for v in value))
+    return isinstance(value, (list, tuple)) and (
+        len(value) == 0 or all(isinstance(v, (list, tuple)) and len(v) == 0 for v in value)
+    )
 
 
 def check_tensor_type(tensor_type):
@@ -74,8 +79,15 @@ class BatchEncoding(dict):
     (2, 2)
     """
 
-    def __init__(self, data: dict[str, Any] | None = None, encodings=None, tensor_type=None,
-                 n_sequences: int | None = None, *, encodings_factory: Callable[[], list] | None = None):
+    def __init__(
+        self,
+        data: dict[str, Any] | None = None,
+        encodings=None,
+        tensor_type=None,
+        n_sequences: int | None = None,
+        *,
+        encodings_factory: Callable[[], list] | None = None,
+    ):
         super().__init__(data or {})
         self._encodings = list(encodings) if encodings is not None else None
         self._encodings_factory = encodings_factory
@@ -160,7 +172,7 @@ class BatchEncoding(dict):
         return self._encoding(batch_index).sequence_ids
 
     # -- tensors -----------------------------------------------------------------------------
-    def convert_to_tensors(self, tensor_type=None, prepend_batch_axis: bool = False) -> "BatchEncoding":
+    def convert_to_tensors(self, tensor_type=None, prepend_batch_axis: bool = False) -> BatchEncoding:
         """Turn every field into an int64 numpy array ('np') or torch tensor ('pt'), in place."""
         tensor_type = check_tensor_type(tensor_type)
         if tensor_type is None:
@@ -171,7 +183,7 @@ class BatchEncoding(dict):
             super().__setitem__(key, as_array(key, value, tensor_type))
         return self
 
-    def to(self, device, *, non_blocking: bool = False) -> "BatchEncoding":
+    def to(self, device, *, non_blocking: bool = False) -> BatchEncoding:
         """Move every torch tensor to `device` (a str, int or torch.device); other values are kept."""
         for key, value in list(self.items()):
             if hasattr(value, "to") and callable(value.to) and not isinstance(value, (list, dict, str)):

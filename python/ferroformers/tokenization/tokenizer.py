@@ -8,14 +8,15 @@ field once into an int64 array (`encode_batch_arrays`) and torch wraps it withou
     >>> tok(["Hello world", "Hi"], padding=True, return_tensors="np")["input_ids"].shape  # doctest: +SKIP
     (2, 4)
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
 
 from ..errors import InvalidTokenIdError, TokenizationError
 from .backend import Tokenizer
@@ -27,11 +28,23 @@ logger = logging.getLogger("ferroformers")
 SPECIAL_TOKENS_ATTRIBUTES = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
 VERY_LARGE_INTEGER = int(1e30)  # model_max_length of a model without a length limit (transformers' value)
 LARGE_INTEGER = int(1e20)
-_PADDING = {True: "longest", "longest": "longest", "max_length": "max_length", False: "do_not_pad",
-            "do_not_pad": "do_not_pad", None: "do_not_pad"}
-_TRUNCATION = {True: "longest_first", "longest_first": "longest_first", "only_first": "only_first",
-               "only_second": "only_second", False: "do_not_truncate", "do_not_truncate": "do_not_truncate",
-               None: "do_not_truncate"}
+_PADDING = {
+    True: "longest",
+    "longest": "longest",
+    "max_length": "max_length",
+    False: "do_not_pad",
+    "do_not_pad": "do_not_pad",
+    None: "do_not_pad",
+}
+_TRUNCATION = {
+    True: "longest_first",
+    "longest_first": "longest_first",
+    "only_first": "only_first",
+    "only_second": "only_second",
+    False: "do_not_truncate",
+    "do_not_truncate": "do_not_truncate",
+    None: "do_not_truncate",
+}
 
 
 def _strategy(value, table: dict, kind: str, valid: Sequence[str]) -> str:
@@ -49,10 +62,18 @@ def _text_kind(value) -> str:
 class PreTrainedTokenizerFast:
     """A tokenizer with transformers' interface (`__call__`, `decode`, special tokens, save/load)."""
 
-    def __init__(self, backend: Tokenizer, *, config: dict | None = None, profile: TokenizerClassProfile | None = None,
-                 name_or_path: str = "", special_tokens: dict[str, str | None] | None = None,
-                 extra_special_tokens: list[str] | None = None, padding_side: str | None = None,
-                 truncation_side: str | None = None):
+    def __init__(
+        self,
+        backend: Tokenizer,
+        *,
+        config: dict | None = None,
+        profile: TokenizerClassProfile | None = None,
+        name_or_path: str = "",
+        special_tokens: dict[str, str | None] | None = None,
+        extra_special_tokens: list[str] | None = None,
+        padding_side: str | None = None,
+        truncation_side: str | None = None,
+    ):
         config = dict(config or {})
         self._tokenizer = backend
         self._profile = profile or profile_for(config.get("tokenizer_class"))
@@ -74,8 +95,9 @@ class PreTrainedTokenizerFast:
         backend.no_truncation()
 
     @classmethod
-    def from_pretrained(cls, name_or_path, **kwargs) -> "PreTrainedTokenizerFast":
+    def from_pretrained(cls, name_or_path, **kwargs) -> PreTrainedTokenizerFast:
         from .auto import AutoTokenizer
+
         return AutoTokenizer.from_pretrained(name_or_path, **kwargs)
 
     # -- sides -------------------------------------------------------------------------------
@@ -186,8 +208,10 @@ class PreTrainedTokenizerFast:
                 if value is not None:
                     to_add.append(value)
             else:
-                raise ValueError(f"Key {key!r} is not a special token; use one of {list(SPECIAL_TOKENS_ATTRIBUTES)} "
-                                 f"or 'additional_special_tokens'")
+                raise ValueError(
+                    f"Key {key!r} is not a special token; use one of {list(SPECIAL_TOKENS_ATTRIBUTES)} "
+                    f"or 'additional_special_tokens'"
+                )
         return self._tokenizer.add_special_tokens(to_add)
 
     # -- special tokens ----------------------------------------------------------------------
@@ -248,26 +272,62 @@ class PreTrainedTokenizerFast:
         >>> tok(["a b", "c"], padding=True, return_tensors="np")   # doctest: +SKIP
         """
         if text is None:
-            raise TokenizationError("You need to specify `text` (a str, a list of str, or pretokenized words); got None.")
+            raise TokenizationError(
+                "You need to specify `text` (a str, a list of str, or pretokenized words); got None."
+            )
         padding_strategy, truncation_strategy, max_length = self._strategies(
-            padding, truncation, max_length, pad_to_multiple_of, verbose)
+            padding, truncation, max_length, pad_to_multiple_of, verbose
+        )
         return self._encode(
-            text, text_pair, add_special_tokens=add_special_tokens, padding_strategy=padding_strategy,
-            truncation_strategy=truncation_strategy, max_length=max_length, stride=stride,
-            is_split_into_words=is_split_into_words, pad_to_multiple_of=pad_to_multiple_of,
-            padding_side=padding_side, return_tensors=return_tensors, return_token_type_ids=return_token_type_ids,
-            return_attention_mask=return_attention_mask, return_overflowing_tokens=return_overflowing_tokens,
-            return_special_tokens_mask=return_special_tokens_mask, return_offsets_mapping=return_offsets_mapping,
-            return_length=return_length, verbose=verbose)
+            text,
+            text_pair,
+            add_special_tokens=add_special_tokens,
+            padding_strategy=padding_strategy,
+            truncation_strategy=truncation_strategy,
+            max_length=max_length,
+            stride=stride,
+            is_split_into_words=is_split_into_words,
+            pad_to_multiple_of=pad_to_multiple_of,
+            padding_side=padding_side,
+            return_tensors=return_tensors,
+            return_token_type_ids=return_token_type_ids,
+            return_attention_mask=return_attention_mask,
+            return_overflowing_tokens=return_overflowing_tokens,
+            return_special_tokens_mask=return_special_tokens_mask,
+            return_offsets_mapping=return_offsets_mapping,
+            return_length=return_length,
+            verbose=verbose,
+        )
 
-    def encode(self, text, text_pair=None, *, add_special_tokens: bool = True, padding: bool | str = False,
-               truncation: bool | str | None = None, max_length: int | None = None, stride: int = 0,
-               is_split_into_words: bool = False, padding_side: str | None = None, return_tensors: str | None = None,
-               verbose: bool = True) -> list[int]:
+    def encode(
+        self,
+        text,
+        text_pair=None,
+        *,
+        add_special_tokens: bool = True,
+        padding: bool | str = False,
+        truncation: bool | str | None = None,
+        max_length: int | None = None,
+        stride: int = 0,
+        is_split_into_words: bool = False,
+        padding_side: str | None = None,
+        return_tensors: str | None = None,
+        verbose: bool = True,
+    ) -> list[int]:
         """The `input_ids` of one text (or pair)."""
-        return self(text, text_pair, add_special_tokens=add_special_tokens, padding=padding, truncation=truncation,
-                    max_length=max_length, stride=stride, is_split_into_words=is_split_into_words,
-                    padding_side=padding_side, return_tensors=return_tensors, verbose=verbose)["input_ids"]
+        return self(
+            text,
+            text_pair,
+            add_special_tokens=add_special_tokens,
+            padding=padding,
+            truncation=truncation,
+            max_length=max_length,
+            stride=stride,
+            is_split_into_words=is_split_into_words,
+            padding_side=padding_side,
+            return_tensors=return_tensors,
+            verbose=verbose,
+        )["input_ids"]
 
     def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False) -> list[str]:
         """The tokens of a text (without special tokens unless asked)."""
@@ -279,11 +339,18 @@ class PreTrainedTokenizerFast:
         if max_length is not None and padding is False and truncation is None:
             truncation = "longest_first"
         padding_strategy = _strategy(padding, _PADDING, "PaddingStrategy", ["longest", "max_length", "do_not_pad"])
-        truncation_strategy = _strategy(truncation, _TRUNCATION, "TruncationStrategy",
-                                        ["only_first", "only_second", "longest_first", "do_not_truncate"])
+        truncation_strategy = _strategy(
+            truncation,
+            _TRUNCATION,
+            "TruncationStrategy",
+            ["only_first", "only_second", "longest_first", "do_not_truncate"],
+        )
         if padding is True and verbose and max_length is not None and truncation_strategy == "do_not_truncate":
-            warnings.warn("`max_length` is ignored when `padding`=`True` and there is no truncation strategy. "
-                          "To pad to max length, use `padding='max_length'`.", stacklevel=3)
+            warnings.warn(
+                "`max_length` is ignored when `padding`=`True` and there is no truncation strategy. "
+                "To pad to max length, use `padding='max_length'`.",
+                stacklevel=3,
+            )
         if max_length is None:
             if padding_strategy == "max_length":
                 if self.model_max_length > LARGE_INTEGER:
@@ -295,16 +362,25 @@ class PreTrainedTokenizerFast:
                     truncation_strategy = "do_not_truncate"
                 else:
                     max_length = self.model_max_length
-        if padding_strategy != "do_not_pad" and (self.pad_token is None or self.pad_token_id is None
-                                                  or self.pad_token_id < 0):
+        if padding_strategy != "do_not_pad" and (
+            self.pad_token is None or self.pad_token_id is None or self.pad_token_id < 0
+        ):
             raise TokenizationError(
                 "Asking to pad but the tokenizer does not have a padding token. Please select a token to use as "
                 "`pad_token` `(tokenizer.pad_token = tokenizer.eos_token e.g.)` or add a new pad token via "
-                "`tokenizer.add_special_tokens({'pad_token': '[PAD]'})`.")
-        if (truncation_strategy != "do_not_truncate" and padding_strategy != "do_not_pad"
-                and pad_to_multiple_of is not None and max_length is not None and max_length % pad_to_multiple_of):
-            raise ValueError(f"Truncation and padding are both activated but truncation length ({max_length}) "
-                             f"is not a multiple of pad_to_multiple_of ({pad_to_multiple_of}).")
+                "`tokenizer.add_special_tokens({'pad_token': '[PAD]'})`."
+            )
+        if (
+            truncation_strategy != "do_not_truncate"
+            and padding_strategy != "do_not_pad"
+            and pad_to_multiple_of is not None
+            and max_length is not None
+            and max_length % pad_to_multiple_of
+        ):
+            raise ValueError(
+                f"Truncation and padding are both activated but truncation length ({max_length}) "
+                f"is not a multiple of pad_to_multiple_of ({pad_to_multiple_of})."
+            )
         return padding_strategy, truncation_strategy, max_length
 
     def _batch_inputs(self, text, text_pair, is_split_into_words: bool):
@@ -325,11 +401,14 @@ class PreTrainedTokenizerFast:
             raise TokenizationError("Cannot tokenize an empty batch: `text` is an empty list. Pass at least one text.")
         if text_pair is not None:
             if isinstance(text_pair, str):
-                raise TypeError("when tokenizing batches of text, `text_pair` must be a list or tuple with the same "
-                                "length as `text`.")
+                raise TypeError(
+                    "when tokenizing batches of text, `text_pair` must be a list or tuple with the same "
+                    "length as `text`."
+                )
             if len(text) != len(text_pair):
-                raise ValueError(f"batch length of `text`: {len(text)} does not match batch length of `text_pair`: "
-                                 f"{len(text_pair)}.")
+                raise ValueError(
+                    f"batch length of `text`: {len(text)} does not match batch length of `text_pair`: {len(text_pair)}."
+                )
             self._check_batch(text, is_split_into_words, "text")
             self._check_batch(text_pair, is_split_into_words, "text_pair")
             return list(zip(text, text_pair)), True
@@ -343,8 +422,9 @@ class PreTrainedTokenizerFast:
         where = f"{name}[{index}]" if index is not None else name
         if is_split_into_words:
             if not isinstance(value, (list, tuple)):
-                raise TokenizationError(f"{where} must be a list of words (str) with is_split_into_words=True, "
-                                        f"got {_text_kind(value)}")
+                raise TokenizationError(
+                    f"{where} must be a list of words (str) with is_split_into_words=True, got {_text_kind(value)}"
+                )
             for j, word in enumerate(value):
                 if not isinstance(word, str):
                     raise TokenizationError(f"{where}[{j}] must be a str, got {_text_kind(word)}")
@@ -357,15 +437,18 @@ class PreTrainedTokenizerFast:
         for i, item in enumerate(batch):
             if allow_pairs and isinstance(item, (list, tuple)):
                 if len(item) != 2:
-                    raise TokenizationError(f"{name}[{i}] must be a str or a (text, text_pair) pair, "
-                                            f"got a {_text_kind(item)} of length {len(item)}")
+                    raise TokenizationError(
+                        f"{name}[{i}] must be a str or a (text, text_pair) pair, "
+                        f"got a {_text_kind(item)} of length {len(item)}"
+                    )
                 cls._check_sequence(item[0], False, f"{name}[{i}]", 0)
                 cls._check_sequence(item[1], False, f"{name}[{i}]", 1)
             else:
                 cls._check_sequence(item, is_split_into_words, name, i)
 
-    def _configure_backend(self, padding_strategy, truncation_strategy, max_length, stride, pad_to_multiple_of,
-                           padding_side) -> tuple:
+    def _configure_backend(
+        self, padding_strategy, truncation_strategy, max_length, stride, pad_to_multiple_of, padding_side
+    ) -> tuple:
         """Set the backend's padding and truncation for one call (only when they change)."""
         if truncation_strategy == "do_not_truncate":
             truncation = None
@@ -374,8 +457,14 @@ class PreTrainedTokenizerFast:
         if padding_strategy == "do_not_pad":
             pad = None
         else:
-            pad = (padding_side or self.padding_side, self.pad_token_id, self.pad_token_type_id, self.pad_token,
-                   max_length if padding_strategy == "max_length" else None, pad_to_multiple_of)
+            pad = (
+                padding_side or self.padding_side,
+                self.pad_token_id,
+                self.pad_token_type_id,
+                self.pad_token,
+                max_length if padding_strategy == "max_length" else None,
+                pad_to_multiple_of,
+            )
         settings = (truncation, pad)
         self._apply_backend_settings(settings)
         return settings
@@ -393,20 +482,45 @@ class PreTrainedTokenizerFast:
             self._tokenizer.no_padding()
         else:
             direction, pad_id, pad_type_id, pad_token, length, multiple = pad
-            self._tokenizer.enable_padding(direction=direction, pad_id=pad_id, pad_type_id=pad_type_id,
-                                           pad_token=pad_token, length=length, pad_to_multiple_of=multiple)
+            self._tokenizer.enable_padding(
+                direction=direction,
+                pad_id=pad_id,
+                pad_type_id=pad_type_id,
+                pad_token=pad_token,
+                length=length,
+                pad_to_multiple_of=multiple,
+            )
         self._backend_settings = settings
 
-    def _encode(self, text, text_pair, *, add_special_tokens, padding_strategy, truncation_strategy, max_length,
-                stride, is_split_into_words, pad_to_multiple_of, padding_side, return_tensors, return_token_type_ids,
-                return_attention_mask, return_overflowing_tokens, return_special_tokens_mask, return_offsets_mapping,
-                return_length, verbose) -> BatchEncoding:
+    def _encode(
+        self,
+        text,
+        text_pair,
+        *,
+        add_special_tokens,
+        padding_strategy,
+        truncation_strategy,
+        max_length,
+        stride,
+        is_split_into_words,
+        pad_to_multiple_of,
+        padding_side,
+        return_tensors,
+        return_token_type_ids,
+        return_attention_mask,
+        return_overflowing_tokens,
+        return_special_tokens_mask,
+        return_offsets_mapping,
+        return_length,
+        verbose,
+    ) -> BatchEncoding:
         return_tensors = check_tensor_type(return_tensors)
         if padding_side is not None and padding_side not in ("left", "right"):
             raise ValueError(f"padding_side must be 'left' or 'right', got {padding_side!r}")
         inputs, is_batched = self._batch_inputs(text, text_pair, is_split_into_words)
-        settings = self._configure_backend(padding_strategy, truncation_strategy, max_length, stride,
-                                           pad_to_multiple_of, padding_side)
+        settings = self._configure_backend(
+            padding_strategy, truncation_strategy, max_length, stride, pad_to_multiple_of, padding_side
+        )
         if return_token_type_ids is None:
             return_token_type_ids = "token_type_ids" in self.model_input_names
         if return_attention_mask is None:
@@ -424,31 +538,38 @@ class PreTrainedTokenizerFast:
 
         def encodings_factory():
             self._apply_backend_settings(settings)
-            return self._tokenizer.encode_batch(inputs, is_pretokenized=is_split_into_words,
-                                                add_special_tokens=add_special_tokens)
+            return self._tokenizer.encode_batch(
+                inputs, is_pretokenized=is_split_into_words, add_special_tokens=add_special_tokens
+            )
 
         if return_tensors is not None and padding_strategy != "do_not_pad" and not return_overflowing_tokens:
             # Fast path: the backend writes each padded field into one int64 array.
             try:
-                arrays = self._tokenizer.encode_batch_arrays(inputs, is_pretokenized=is_split_into_words,
-                                                             add_special_tokens=add_special_tokens,
-                                                             fields=tuple(fields))
+                arrays = self._tokenizer.encode_batch_arrays(
+                    inputs,
+                    is_pretokenized=is_split_into_words,
+                    add_special_tokens=add_special_tokens,
+                    fields=tuple(fields),
+                )
             except ValueError as err:
                 if "length" in str(err):
                     raise RaggedBatchError(
                         "Unable to create tensor, you should probably activate truncation and/or padding with "
                         "'padding=True' 'truncation=True' to have batched tensors with the same length "
-                        f"(some rows are longer than max_length={max_length} and truncation is off).") from err
+                        f"(some rows are longer than max_length={max_length} and truncation is off)."
+                    ) from err
                 raise
             data = {f: arrays[f] for f in fields}
             if return_length:
                 import numpy as np
+
                 rows, width = data["input_ids"].shape
                 data["length"] = np.full(rows, width, dtype=np.int64)
             if max_length is None:
                 self._warn_if_too_long(data["input_ids"].shape[1], verbose)
             if return_tensors == "pt":
                 import torch
+
                 data = {k: torch.from_numpy(v) for k, v in data.items()}
             return BatchEncoding(data, n_sequences=n_sequences, encodings_factory=encodings_factory)
 
@@ -485,9 +606,11 @@ class PreTrainedTokenizerFast:
 
     def _warn_if_too_long(self, longest: int, verbose: bool) -> None:
         if verbose and not self._warned_too_long and self.model_max_length and longest > self.model_max_length:
-            logger.warning("Token indices sequence length is longer than the specified maximum sequence length for "
-                           f"this model ({longest} > {self.model_max_length}). Running this sequence through the model "
-                           "will result in indexing errors")
+            logger.warning(
+                "Token indices sequence length is longer than the specified maximum sequence length for "
+                f"this model ({longest} > {self.model_max_length}). Running this sequence through the model "
+                "will result in indexing errors"
+            )
             self._warned_too_long = True
 
     # -- decoding ----------------------------------------------------------------------------
@@ -507,11 +630,14 @@ class PreTrainedTokenizerFast:
         low, high = min(ids), max(ids)
         if low < 0 or high >= size:
             bad = low if low < 0 else high
-            raise InvalidTokenIdError(f"Token id {bad} is out of range: ids must be in [0, {size}) for this "
-                                      f"tokenizer (vocabulary with added tokens).")
+            raise InvalidTokenIdError(
+                f"Token id {bad} is out of range: ids must be in [0, {size}) for this "
+                f"tokenizer (vocabulary with added tokens)."
+            )
 
-    def decode(self, token_ids, skip_special_tokens: bool = False,
-               clean_up_tokenization_spaces: bool | None = None) -> str | list[str]:
+    def decode(
+        self, token_ids, skip_special_tokens: bool = False, clean_up_tokenization_spaces: bool | None = None
+    ) -> str | list[str]:
         """Text of a sequence of ids (or a list of texts for a batch of sequences).
 
         >>> tok.decode(tok("Hello world")["input_ids"], skip_special_tokens=True)   # doctest: +SKIP
@@ -522,14 +648,16 @@ class PreTrainedTokenizerFast:
         else:
             ids = self._as_id_list(token_ids)
         if ids and isinstance(ids[0], (list, tuple)):
-            return self.batch_decode(ids, skip_special_tokens=skip_special_tokens,
-                                     clean_up_tokenization_spaces=clean_up_tokenization_spaces)
+            return self.batch_decode(
+                ids, skip_special_tokens=skip_special_tokens, clean_up_tokenization_spaces=clean_up_tokenization_spaces
+            )
         self._check_ids(ids)
         text = self._tokenizer.decode(ids, skip_special_tokens=skip_special_tokens)
         return self._clean_up(text, clean_up_tokenization_spaces)
 
-    def batch_decode(self, sequences, skip_special_tokens: bool = False,
-                     clean_up_tokenization_spaces: bool | None = None) -> list[str]:
+    def batch_decode(
+        self, sequences, skip_special_tokens: bool = False, clean_up_tokenization_spaces: bool | None = None
+    ) -> list[str]:
         """Texts of a batch of id sequences."""
         sequences = self._as_id_list(sequences)
         if not sequences:
@@ -552,8 +680,18 @@ class PreTrainedTokenizerFast:
     @staticmethod
     def clean_up_tokenization(text: str) -> str:
         """Remove the spaces a WordPiece decode leaves before punctuation and contractions."""
-        for before, after in ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
-                              (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")):
+        for before, after in (
+            (" .", "."),
+            (" ?", "?"),
+            (" !", "!"),
+            (" ,", ","),
+            (" ' ", "'"),
+            (" n't", "n't"),
+            (" 'm", "'m"),
+            (" 's", "'s"),
+            (" 've", "'ve"),
+            (" 're", "'re"),
+        ):
             text = text.replace(before, after)
         return text
 
@@ -572,15 +710,23 @@ class PreTrainedTokenizerFast:
         self._backend_settings = (None, None)
         tokenizer_file = folder / "tokenizer.json"
         self._tokenizer.save(str(tokenizer_file))
-        config = {k: v for k, v in self._config.items()
-                  if k not in ("added_tokens_decoder", "name_or_path", "tokenizer_file", "auto_map")}
+        config = {
+            k: v
+            for k, v in self._config.items()
+            if k not in ("added_tokens_decoder", "name_or_path", "tokenizer_file", "auto_map")
+        }
         config.update({k: self._special_tokens[k] for k in SPECIAL_TOKENS_ATTRIBUTES})
         if self._extra_special_tokens:
             config["extra_special_tokens"] = list(self._extra_special_tokens)
         config.pop("additional_special_tokens", None)
-        config.update(tokenizer_class=self._profile.name, model_max_length=self.model_max_length,
-                      padding_side=self.padding_side, truncation_side=self.truncation_side,
-                      clean_up_tokenization_spaces=self.clean_up_tokenization_spaces, backend="tokenizers")
+        config.update(
+            tokenizer_class=self._profile.name,
+            model_max_length=self.model_max_length,
+            padding_side=self.padding_side,
+            truncation_side=self.truncation_side,
+            clean_up_tokenization_spaces=self.clean_up_tokenization_spaces,
+            backend="tokenizers",
+        )
         config_file = folder / "tokenizer_config.json"
         config_file.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         map_file = folder / "special_tokens_map.json"
@@ -588,9 +734,11 @@ class PreTrainedTokenizerFast:
         return str(config_file), str(map_file), str(tokenizer_file)
 
     def __repr__(self) -> str:
-        return (f"{self._profile.name}(name_or_path={self.name_or_path!r}, vocab_size={self.vocab_size}, "
-                f"model_max_length={self.model_max_length}, padding_side={self.padding_side!r}, "
-                f"truncation_side={self.truncation_side!r}, special_tokens={self.special_tokens_map})")
+        return (
+            f"{self._profile.name}(name_or_path={self.name_or_path!r}, vocab_size={self.vocab_size}, "
+            f"model_max_length={self.model_max_length}, padding_side={self.padding_side!r}, "
+            f"truncation_side={self.truncation_side!r}, special_tokens={self.special_tokens_map})"
+        )
 
 
 def _special_token_property(name: str):
@@ -609,8 +757,10 @@ def _special_token_property(name: str):
     def set_id(self, value) -> None:
         self._special_tokens[name] = None if value is None else self.convert_ids_to_tokens(int(value))
 
-    return (property(get_token, set_token, doc=f"The {name.replace('_', ' ')} (str or None); settable."),
-            property(get_id, set_id, doc=f"The id of the {name.replace('_', ' ')} (None when unset); settable."))
+    return (
+        property(get_token, set_token, doc=f"The {name.replace('_', ' ')} (str or None); settable."),
+        property(get_id, set_id, doc=f"The id of the {name.replace('_', ' ')} (None when unset); settable."),
+    )
 
 
 for _name in SPECIAL_TOKENS_ATTRIBUTES:

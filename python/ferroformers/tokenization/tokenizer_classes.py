@@ -11,6 +11,7 @@ unknown names) use the file unchanged.
     >>> profile_for("GPT2TokenizerFast").model_input_names
     ['input_ids', 'attention_mask']
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ Json = dict
 
 def template(single: str, pair: str, ids: dict[str, int]) -> Json:
     """A TemplateProcessing post-processor from 'tok:type $A:type ...' specs (type ids default to 0)."""
+
     def pieces(spec: str):
         out = []
         for item in spec.split():
@@ -32,6 +34,7 @@ def template(single: str, pair: str, ids: dict[str, int]) -> Json:
             else:
                 out.append({"SpecialToken": {"id": name, "type_id": type_id}})
         return out
+
     return {
         "type": "TemplateProcessing",
         "single": pieces(single),
@@ -76,34 +79,58 @@ def _keep_or_bos_eos(tj: Json, config: dict, specials: dict) -> None:
     # only a file without one gets the template built from add_bos_token / add_eos_token.
     if tj.get("post_processor") is None:
         tj["post_processor"] = bos_eos_template(
-            tj, specials, bool(config.get("add_bos_token", False)), bool(config.get("add_eos_token", False)))
+            tj, specials, bool(config.get("add_bos_token", False)), bool(config.get("add_eos_token", False))
+        )
 
 
 def _byte_level_bpe_model(tj: Json) -> None:
-    tj["model"].update(dropout=None, unk_token=None, continuing_subword_prefix="", end_of_word_suffix="",
-                       fuse_unk=False, byte_fallback=False, ignore_merges=False)
+    tj["model"].update(
+        dropout=None,
+        unk_token=None,
+        continuing_subword_prefix="",
+        end_of_word_suffix="",
+        fuse_unk=False,
+        byte_fallback=False,
+        ignore_merges=False,
+    )
 
 
 def rebuild_bert(tj: Json, config: dict, specials: dict) -> None:
     unk = specials.get("unk_token") or "[UNK]"
-    tj["model"] = {"type": "WordPiece", "unk_token": unk, "continuing_subword_prefix": "##",
-                   "max_input_chars_per_word": 100, "vocab": tj["model"]["vocab"]}
-    tj["normalizer"] = {"type": "BertNormalizer", "clean_text": True,
-                        "handle_chinese_chars": config.get("tokenize_chinese_chars", True),
-                        "strip_accents": config.get("strip_accents"), "lowercase": config.get("do_lower_case", True)}
+    tj["model"] = {
+        "type": "WordPiece",
+        "unk_token": unk,
+        "continuing_subword_prefix": "##",
+        "max_input_chars_per_word": 100,
+        "vocab": tj["model"]["vocab"],
+    }
+    tj["normalizer"] = {
+        "type": "BertNormalizer",
+        "clean_text": True,
+        "handle_chinese_chars": config.get("tokenize_chinese_chars", True),
+        "strip_accents": config.get("strip_accents"),
+        "lowercase": config.get("do_lower_case", True),
+    }
     tj["pre_tokenizer"] = {"type": "BertPreTokenizer"}
     tj["decoder"] = {"type": "WordPiece", "prefix": "##", "cleanup": True}
     cls, sep = specials.get("cls_token") or "[CLS]", specials.get("sep_token") or "[SEP]"
     cls_id, sep_id = token_id(tj, cls), token_id(tj, sep)
-    tj["post_processor"] = template(f"{cls}:0 $A:0 {sep}:0", f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1",
-                                    {cls: 2 if cls_id is None else cls_id, sep: 3 if sep_id is None else sep_id})
+    tj["post_processor"] = template(
+        f"{cls}:0 $A:0 {sep}:0",
+        f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1",
+        {cls: 2 if cls_id is None else cls_id, sep: 3 if sep_id is None else sep_id},
+    )
 
 
 def rebuild_gpt2(tj: Json, config: dict, specials: dict) -> None:
     _byte_level_bpe_model(tj)
     tj["normalizer"] = None
-    tj["pre_tokenizer"] = {"type": "ByteLevel", "add_prefix_space": bool(config.get("add_prefix_space", False)),
-                           "trim_offsets": True, "use_regex": True}
+    tj["pre_tokenizer"] = {
+        "type": "ByteLevel",
+        "add_prefix_space": bool(config.get("add_prefix_space", False)),
+        "trim_offsets": True,
+        "use_regex": True,
+    }
     tj["decoder"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}
     _keep_or_bos_eos(tj, config, specials)
 
@@ -111,9 +138,13 @@ def rebuild_gpt2(tj: Json, config: dict, specials: dict) -> None:
 def rebuild_roberta(tj: Json, config: dict, specials: dict) -> None:
     rebuild_gpt2(tj, {k: v for k, v in config.items() if k not in ("add_bos_token", "add_eos_token")}, specials)
     sep, cls = specials.get("sep_token"), specials.get("cls_token")
-    tj["post_processor"] = {"type": "RobertaProcessing", "sep": [sep, token_id(tj, sep)],
-                            "cls": [cls, token_id(tj, cls)], "trim_offsets": bool(config.get("trim_offsets", True)),
-                            "add_prefix_space": bool(config.get("add_prefix_space", False))}
+    tj["post_processor"] = {
+        "type": "RobertaProcessing",
+        "sep": [sep, token_id(tj, sep)],
+        "cls": [cls, token_id(tj, cls)],
+        "trim_offsets": bool(config.get("trim_offsets", True)),
+        "add_prefix_space": bool(config.get("add_prefix_space", False)),
+    }
 
 
 def rebuild_llama(tj: Json, config: dict, specials: dict) -> None:
@@ -121,12 +152,22 @@ def rebuild_llama(tj: Json, config: dict, specials: dict) -> None:
     add_prefix_space = True if add_prefix_space is None else bool(add_prefix_space)
     legacy = config.get("legacy", False)
     scheme = ("first" if legacy is False else "always") if add_prefix_space else "never"
-    tj["model"].update(dropout=None, unk_token=None, continuing_subword_prefix=None, end_of_word_suffix=None,
-                       fuse_unk=True, byte_fallback=True, ignore_merges=False)
+    tj["model"].update(
+        dropout=None,
+        unk_token=None,
+        continuing_subword_prefix=None,
+        end_of_word_suffix=None,
+        fuse_unk=True,
+        byte_fallback=True,
+        ignore_merges=False,
+    )
     tj["normalizer"] = None
     tj["pre_tokenizer"] = {"type": "Metaspace", "replacement": _SPACE, "prepend_scheme": scheme, "split": False}
-    decoders = [{"type": "Replace", "pattern": {"String": _SPACE}, "content": " "},
-                {"type": "ByteFallback"}, {"type": "Fuse"}]
+    decoders = [
+        {"type": "Replace", "pattern": {"String": _SPACE}, "content": " "},
+        {"type": "ByteFallback"},
+        {"type": "Fuse"},
+    ]
     if add_prefix_space:
         decoders.append({"type": "Strip", "content": " ", "start": 1, "stop": 0})
     tj["decoder"] = {"type": "Sequence", "decoders": decoders}
@@ -169,32 +210,58 @@ class TokenizerClassProfile:
 
 _NO_TYPE_IDS = ["input_ids", "attention_mask"]
 _PROFILES = {
-    p.name: p for p in [
+    p.name: p
+    for p in [
         TokenizerClassProfile("PreTrainedTokenizerFast"),
         TokenizerClassProfile("TokenizersBackend"),
         TokenizerClassProfile(
-            "BertTokenizer", special_defaults=dict(unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
-                                                   cls_token="[CLS]", mask_token="[MASK]"), rebuild=rebuild_bert),
+            "BertTokenizer",
+            special_defaults=dict(
+                unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]"
+            ),
+            rebuild=rebuild_bert,
+        ),
         TokenizerClassProfile(
-            "GPT2Tokenizer", _NO_TYPE_IDS, special_defaults=dict(
-                unk_token="<|endoftext|>", bos_token="<|endoftext|>", eos_token="<|endoftext|>"), rebuild=rebuild_gpt2),
+            "GPT2Tokenizer",
+            _NO_TYPE_IDS,
+            special_defaults=dict(unk_token="<|endoftext|>", bos_token="<|endoftext|>", eos_token="<|endoftext|>"),
+            rebuild=rebuild_gpt2,
+        ),
         TokenizerClassProfile(
-            "RobertaTokenizer", _NO_TYPE_IDS, special_defaults=dict(
-                bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="<unk>",
-                pad_token="<pad>", mask_token="<mask>"), rebuild=rebuild_roberta),
+            "RobertaTokenizer",
+            _NO_TYPE_IDS,
+            special_defaults=dict(
+                bos_token="<s>",
+                eos_token="</s>",
+                sep_token="</s>",
+                cls_token="<s>",
+                unk_token="<unk>",
+                pad_token="<pad>",
+                mask_token="<mask>",
+            ),
+            rebuild=rebuild_roberta,
+        ),
         TokenizerClassProfile(
-            "LlamaTokenizer", _NO_TYPE_IDS, padding_side="left",
-            special_defaults=dict(unk_token="<unk>", bos_token="<s>", eos_token="</s>"), rebuild=rebuild_llama),
+            "LlamaTokenizer",
+            _NO_TYPE_IDS,
+            padding_side="left",
+            special_defaults=dict(unk_token="<unk>", bos_token="<s>", eos_token="</s>"),
+            rebuild=rebuild_llama,
+        ),
         TokenizerClassProfile(
-            "T5Tokenizer", _NO_TYPE_IDS, special_defaults=dict(eos_token="</s>", unk_token="<unk>", pad_token="<pad>"),
-            rebuild=rebuild_t5, extra_special_tokens=t5_extra_tokens),
+            "T5Tokenizer",
+            _NO_TYPE_IDS,
+            special_defaults=dict(eos_token="</s>", unk_token="<unk>", pad_token="<pad>"),
+            rebuild=rebuild_t5,
+            extra_special_tokens=t5_extra_tokens,
+        ),
     ]
 }
 
 
 def profile_for(tokenizer_class: str | None) -> TokenizerClassProfile:
     """The profile of a `tokenizer_class` name from tokenizer_config.json ('...Fast' aliases included)."""
-    name = (tokenizer_class or "PreTrainedTokenizerFast")
+    name = tokenizer_class or "PreTrainedTokenizerFast"
     if name not in _PROFILES and name.endswith("Fast"):
         name = name[: -len("Fast")]
     return _PROFILES.get(name, TokenizerClassProfile(tokenizer_class or "PreTrainedTokenizerFast"))

@@ -89,7 +89,7 @@ pub fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> PyResult<T> {
                     py,
                     "FerroformersError",
                     format!("internal error in the Rust core: {what}. Please report it with the input that caused it."),
-                    |m| PyValueError::new_err(m),
+                    PyValueError::new_err::<String>,
                 )
             }))
         }

@@ -92,11 +92,21 @@ impl PyTokenizer {
         })
     }
 
-    /// Parse the JSON text of a `tokenizer.json`.
+    /// Parse the JSON text of a `tokenizer.json`. `exact_scores=True` keeps Unigram scores
+    /// exactly as written (what transformers' classes that rebuild the model see); the default
+    /// reads them as `tokenizers` does.
     #[staticmethod]
-    fn from_str(json: &str) -> PyResult<Self> {
+    #[pyo3(signature = (json, exact_scores=false))]
+    fn from_str(json: &str, exact_scores: bool) -> PyResult<Self> {
+        let source = "<tokenizer JSON string>";
         Ok(PyTokenizer {
-            inner: guarded(|| Tokenizer::from_json(json, "<tokenizer JSON string>"))?,
+            inner: guarded(|| {
+                if exact_scores {
+                    Tokenizer::from_json_exact_scores(json, source)
+                } else {
+                    Tokenizer::from_json(json, source)
+                }
+            })?,
         })
     }
 

@@ -95,12 +95,20 @@ impl Tokenizer {
             path: path.to_owned(),
             source,
         })?;
-        serialization::from_json(&text, &path.display().to_string())
+        serialization::from_json(&text, &path.display().to_string(), false)
     }
 
     /// Parse the contents of a `tokenizer.json`; `source` names it in error messages.
     pub fn from_json(json: &str, source: &str) -> Result<Self> {
-        serialization::from_json(json, source)
+        serialization::from_json(json, source, false)
+    }
+
+    /// Like [`Tokenizer::from_json`], but Unigram scores keep their exact values. Hugging Face's
+    /// `tokenizers` reads some scores one ulp off (its fast float parser), and we match that by
+    /// default; transformers' tokenizer classes that rebuild the model from Python floats get the
+    /// exact values, which can break ties differently.
+    pub fn from_json_exact_scores(json: &str, source: &str) -> Result<Self> {
+        serialization::from_json(json, source, true)
     }
 
     /// Write the `tokenizer.json` form.

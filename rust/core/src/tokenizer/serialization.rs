@@ -137,7 +137,7 @@ fn check_component(
     Ok(())
 }
 
-pub(super) fn from_json(json: &str, file: &str) -> Result<Tokenizer> {
+pub(super) fn from_json(json: &str, file: &str, exact_scores: bool) -> Result<Tokenizer> {
     let value: Value = serde_json::from_str(json).map_err(|e| Error::Format {
         file: file.to_owned(),
         json_path: format!("line {} column {}", e.line(), e.column()),
@@ -176,7 +176,11 @@ pub(super) fn from_json(json: &str, file: &str) -> Result<Tokenizer> {
             message,
         }
     })?;
-    let mut tokenizer = Tokenizer::new(parsed.model);
+    let mut model = parsed.model;
+    if let (true, ModelWrapper::Unigram(unigram)) = (exact_scores, &model) {
+        model = ModelWrapper::Unigram(exact_unigram(unigram, &root["model"], file)?);
+    }
+    let mut tokenizer = Tokenizer::new(model);
     tokenizer.normalizer = parsed.normalizer;
     tokenizer.pre_tokenizer = parsed.pre_tokenizer;
     tokenizer.post_processor = parsed.post_processor;
@@ -186,6 +190,41 @@ pub(super) fn from_json(json: &str, file: &str) -> Result<Tokenizer> {
     let added: Vec<AddedToken> = parsed.added_tokens.into_iter().map(|t| t.token).collect();
     tokenizer.add_tokens(&added);
     Ok(tokenizer)
+}
+
+/// The Unigram model again, with its scores exactly as written in the file rather than as
+/// Hugging Face's JSON reader rounds some of them (transformers builds Unigram models from Python
+/// floats, i.e. exact values; see [`Tokenizer::from_json_exact_scores`]).
+fn exact_unigram(
+    unigram: &crate::models::unigram::Unigram,
+    model: &Value,
+    file: &str,
+) -> Result<crate::models::unigram::Unigram> {
+    let bad = |message: &str| Error::Format {
+        file: file.to_owned(),
+        json_path: "model.vocab".into(),
+        message: message.into(),
+    };
+    let entries = model["vocab"]
+        .as_array()
+        .ok_or_else(|| bad("expected a list of [piece, score]"))?;
+    let vocab = entries
+        .iter()
+        .map(|e| {
+            match (
+                e.get(0).and_then(Value::as_str),
+                e.get(1).and_then(Value::as_f64),
+            ) {
+                (Some(piece), Some(score)) => Ok((piece.to_owned(), score)),
+                _ => Err(bad("expected [piece, score] pairs")),
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    crate::models::unigram::Unigram::new(
+        vocab,
+        unigram.unk_id().map(|i| i as usize),
+        unigram.byte_fallback(),
+    )
 }
 
 /// The path and message of the first problem in a `model` object, read as its concrete type.
