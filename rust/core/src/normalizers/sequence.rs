@@ -19,3 +19,20 @@ impl Normalizer for Sequence {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applies_in_order() {
+        let seq: NormalizerWrapper = serde_json::from_str(
+            r#"{"type":"Sequence","normalizers":[{"type":"NFD"},{"type":"StripAccents"},{"type":"Lowercase"}]}"#,
+        )
+        .unwrap();
+        let mut n = NormalizedString::from("Héllo");
+        seq.normalize(&mut n).unwrap();
+        assert_eq!(n.get(), "hello");
+        assert_eq!(n.normalized_to_original(1..2), Some(1..3));
+    }
+}

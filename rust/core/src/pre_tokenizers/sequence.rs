@@ -19,3 +19,19 @@ impl PreTokenizer for Sequence {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pre_tokenizers::pieces;
+
+    #[test]
+    fn applies_in_order() {
+        let seq: PreTokenizerWrapper = serde_json::from_str(
+            r#"{"type":"Sequence","pretokenizers":[{"type":"WhitespaceSplit"},{"type":"Digits","individual_digits":true}]}"#,
+        )
+        .unwrap();
+        let got: Vec<_> = pieces(&seq, "ab12 c").into_iter().map(|p| p.0).collect();
+        assert_eq!(got, ["ab", "1", "2", "c"]);
+    }
+}
