@@ -20,13 +20,12 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::hash::BuildHasher;
 use std::path::Path;
-use std::sync::RwLock;
 
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::piece_cache::PieceCache;
 use super::{Model, OrderedVocab, Token, VocabTable};
 use crate::{Error, Result};
 
@@ -64,7 +63,7 @@ pub struct Bpe {
     byte_ids: Option<Box<[Option<u32>; 256]>>,
     /// What `dropout` was read as: only `null` or `0.0` are accepted, and written back as read.
     dropout: Option<f32>,
-    cache: PieceCache,
+    cache: PieceCache<(u32, u32)>,
 }
 
 impl Bpe {
@@ -449,65 +448,6 @@ fn split_merge_line(line: &str) -> std::result::Result<(String, String), String>
         _ => Err(format!(
             "merge {line:?} must be two tokens separated by a single space"
         )),
-    }
-}
-
-/// Tokenizations of recent pieces, shared by all threads: a fixed number of shards, each an
-/// `RwLock`ed map, so parallel readers rarely touch the same lock. Like Hugging Face's cache it
-/// stops inserting once full rather than evicting: real text repeats its common words early.
-struct PieceCache {
-    shards: Box<[CacheShard]>,
-}
-
-/// Piece → its merged word as `(id, byte length)` per token.
-type CacheShard = RwLock<FxHashMap<Box<str>, Box<[(u32, u32)]>>>;
-
-impl PieceCache {
-    const SHARDS: usize = 64;
-    const SHARD_CAPACITY: usize = 1024;
-    /// Longer pieces are rare and cheap to miss; caching them would only fill memory.
-    const MAX_PIECE_LEN: usize = 256;
-
-    fn new() -> Self {
-        PieceCache {
-            shards: (0..Self::SHARDS)
-                .map(|_| RwLock::new(FxHashMap::default()))
-                .collect(),
-        }
-    }
-
-    fn shard(&self, piece: &str) -> &CacheShard {
-        // The high bits of an Fx hash are the well-mixed ones.
-        &self.shards[(FxBuildHasher.hash_one(piece) >> 58) as usize % Self::SHARDS]
-    }
-
-    /// Maps the cached word of `piece` (if any) while holding the read lock.
-    fn get<T>(&self, piece: &str, map: impl FnOnce(&[(u32, u32)]) -> T) -> Option<T> {
-        if piece.len() > Self::MAX_PIECE_LEN {
-            return None;
-        }
-        // A poisoned lock only means another thread panicked mid-insert; skip the cache then.
-        let shard = self.shard(piece).read().ok()?;
-        shard.get(piece).map(|word| map(word))
-    }
-
-    fn insert(&self, piece: &str, word: Vec<(u32, u32)>) {
-        if piece.len() > Self::MAX_PIECE_LEN {
-            return;
-        }
-        if let Ok(mut shard) = self.shard(piece).write() {
-            if shard.len() < Self::SHARD_CAPACITY {
-                shard.insert(piece.into(), word.into_boxed_slice());
-            }
-        }
-    }
-
-    fn clear(&self) {
-        for shard in self.shards.iter() {
-            if let Ok(mut shard) = shard.write() {
-                shard.clear();
-            }
-        }
     }
 }
 

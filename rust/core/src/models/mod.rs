@@ -2,6 +2,7 @@
 //! SentencePiece-style), [`wordpiece::WordPiece`], [`unigram::Unigram`].
 
 pub mod bpe;
+mod piece_cache;
 pub mod unigram;
 pub mod wordpiece;
 

@@ -22,12 +22,12 @@
 //! ```
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
-use std::sync::{OnceLock, RwLock};
+use std::sync::OnceLock;
 
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::piece_cache::PieceCache;
 use super::{Model, Token};
 use crate::{Error, Result};
 
@@ -51,7 +51,7 @@ pub struct Unigram {
     byte_fallback: bool,
     /// The id of `<0xNN>` for each byte, when `byte_fallback` is on.
     byte_ids: Option<Box<[Option<u32>; 256]>>,
-    cache: TokenCache,
+    cache: PieceCache<Token>,
 }
 
 impl Unigram {
@@ -113,7 +113,7 @@ impl Unigram {
             unk_score: min_score - UNK_PENALTY,
             byte_fallback,
             byte_ids,
-            cache: TokenCache::new(),
+            cache: PieceCache::new(),
         })
     }
 
@@ -246,11 +246,11 @@ impl Model for Unigram {
         if piece.is_empty() {
             return Ok(Vec::new());
         }
-        if let Some(tokens) = self.cache.get(piece) {
+        if let Some(tokens) = self.cache.get(piece, |tokens| tokens.to_vec()) {
             return Ok(tokens);
         }
         let tokens = self.tokens(piece)?;
-        self.cache.insert(piece, &tokens);
+        self.cache.insert(piece, tokens.as_slice());
         Ok(tokens)
     }
 
@@ -282,7 +282,7 @@ impl Clone for Unigram {
             unk_score: self.unk_score,
             byte_fallback: self.byte_fallback,
             byte_ids: self.byte_ids.clone(),
-            cache: TokenCache::new(),
+            cache: PieceCache::new(),
         }
     }
 }
@@ -345,65 +345,6 @@ impl PrefixTrie {
             let id = self.entries[node as usize];
             if id != NO_ENTRY {
                 found(i + 1, id);
-            }
-        }
-    }
-}
-
-/// Tokenizations of recent pieces, shared by all threads: a fixed number of shards, each an
-/// `RwLock`ed map, so parallel readers rarely touch the same lock. It stops inserting once full
-/// rather than evicting: real text repeats its common words early. (The same design as the BPE
-/// cache; Unigram keeps whole tokens, since unknown tokens carry the piece's own text.)
-struct TokenCache {
-    shards: Box<[CacheShard]>,
-}
-
-/// Piece → its tokens.
-type CacheShard = RwLock<FxHashMap<Box<str>, Box<[Token]>>>;
-
-impl TokenCache {
-    const SHARDS: usize = 64;
-    const SHARD_CAPACITY: usize = 1024;
-    /// Longer pieces are rare and cheap to miss; caching them would only fill memory.
-    const MAX_PIECE_LEN: usize = 256;
-
-    fn new() -> Self {
-        TokenCache {
-            shards: (0..Self::SHARDS)
-                .map(|_| RwLock::new(FxHashMap::default()))
-                .collect(),
-        }
-    }
-
-    fn shard(&self, piece: &str) -> &CacheShard {
-        // The high bits of an Fx hash are the well-mixed ones.
-        &self.shards[(FxBuildHasher.hash_one(piece) >> 58) as usize % Self::SHARDS]
-    }
-
-    fn get(&self, piece: &str) -> Option<Vec<Token>> {
-        if piece.len() > Self::MAX_PIECE_LEN {
-            return None;
-        }
-        // A poisoned lock only means another thread panicked mid-insert; skip the cache then.
-        let shard = self.shard(piece).read().ok()?;
-        shard.get(piece).map(|tokens| tokens.to_vec())
-    }
-
-    fn insert(&self, piece: &str, tokens: &[Token]) {
-        if piece.len() > Self::MAX_PIECE_LEN {
-            return;
-        }
-        if let Ok(mut shard) = self.shard(piece).write() {
-            if shard.len() < Self::SHARD_CAPACITY {
-                shard.insert(piece.into(), tokens.into());
-            }
-        }
-    }
-
-    fn clear(&self) {
-        for shard in self.shards.iter() {
-            if let Ok(mut shard) = shard.write() {
-                shard.clear();
             }
         }
     }
