@@ -85,10 +85,14 @@ def _resolve_from_cache(repo_id, filenames, revision, cache_dir, what) -> dict[s
     try:
         folder = snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, local_files_only=True)
     except HFValidationError as err:
-        raise _not_found(repo_id, revision, f"it is not a local folder nor a valid repository id ({err})", what) from None
+        raise _not_found(
+            repo_id, revision, f"it is not a local folder nor a valid repository id ({err})", what
+        ) from None
     except (LocalEntryNotFoundError, FileNotFoundError, OSError) as err:
         raise _not_found(
-            repo_id, revision, f"it is not a local folder and is not in the hub cache {str(cache_dir)!r} (offline mode)",
+            repo_id,
+            revision,
+            f"it is not a local folder and is not in the hub cache {str(cache_dir)!r} (offline mode)",
             what,
         ) from err
     folder = Path(folder)
@@ -112,7 +116,9 @@ def _resolve_online(repo_id, filenames, revision, cache_dir, token, what) -> dic
         except EntryNotFoundError:
             continue  # optional file the repository does not have (RemoteEntryNotFoundError derives from it)
         except HFValidationError as err:
-            raise _not_found(repo_id, revision, f"it is not a local folder nor a valid repository id ({err})", what) from None
+            raise _not_found(
+                repo_id, revision, f"it is not a local folder nor a valid repository id ({err})", what
+            ) from None
         except RepositoryNotFoundError as err:
             raise _not_found(
                 repo_id, revision, "no such repository on the Hub (or it is private: pass token=)", what
@@ -121,7 +127,9 @@ def _resolve_online(repo_id, filenames, revision, cache_dir, token, what) -> dic
             raise _not_found(repo_id, revision, "the repository has no such revision", what) from err
         except LocalEntryNotFoundError as err:
             # The Hub could not be reached and the file is not cached.
-            raise _not_found(repo_id, revision, "the Hub could not be reached and the files are not cached", what) from err
+            raise _not_found(
+                repo_id, revision, "the Hub could not be reached and the files are not cached", what
+            ) from err
         except OSError as err:
             raise HubError(f"Downloading {name!r} from {repo_id!r} failed: {err}") from err
     return found

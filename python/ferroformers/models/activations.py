@@ -1,8 +1,8 @@
 """Activation functions by the names configs use (`hidden_act`, `activation_function`, `activation`).
 
-    >>> import torch
-    >>> get_activation("gelu")(torch.zeros(1)).item()
-    0.0
+>>> import torch
+>>> get_activation("gelu")(torch.zeros(1)).item()
+0.0
 """
 
 from __future__ import annotations

@@ -24,9 +24,7 @@ def padding_mask(attention_mask: torch.Tensor | None, dtype: torch.dtype) -> tor
     if attention_mask is None or bool(attention_mask.all()):
         return None
     keep = attention_mask[:, None, None, :].to(torch.bool)  # (B, 1, 1, Tk)
-    return torch.zeros(keep.shape, dtype=dtype, device=attention_mask.device).masked_fill(
-        ~keep, torch.finfo(dtype).min
-    )
+    return torch.zeros(keep.shape, dtype=dtype, device=attention_mask.device).masked_fill(~keep, torch.finfo(dtype).min)
 
 
 def causal_mask(

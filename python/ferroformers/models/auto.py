@@ -125,7 +125,8 @@ class AutoConfig:
         raise TypeError("AutoConfig is not instantiated: use AutoConfig.from_pretrained() or AutoConfig.for_model()")
 
     @staticmethod
-    def for_model(model_type: str, **kwargs: Any) -> PretrainedConfig:
+    def for_model(model_type: str, /, **kwargs: Any) -> PretrainedConfig:
+        """A config of `model_type` with the given fields (defaults for the rest)."""
         return _lookup(model_type, CONFIG, "AutoConfig")(**kwargs)
 
     @staticmethod

@@ -97,9 +97,9 @@ class PretrainedConfig:
             if num_labels is not None and num_labels != len(id2label):
                 raise ValueError(f"num_labels={num_labels} does not match id2label, which has {len(id2label)} labels")
             self.id2label = id2label
-            self.label2id = (
-                {k: int(v) for k, v in label2id.items()} if label2id is not None else {v: k for k, v in id2label.items()}
-            )
+            if label2id is None:
+                label2id = {v: k for k, v in id2label.items()}
+            self.label2id = {k: int(v) for k, v in label2id.items()}
         else:
             self.id2label, self.label2id = {}, {}
             self.num_labels = 2 if num_labels is None else num_labels
@@ -171,6 +171,8 @@ class PretrainedConfig:
                 config_dict.pop("id2label", None)
                 config_dict.pop("label2id", None)
             config_dict["num_labels"] = num_labels
+        if "id2label" in kwargs and "label2id" not in kwargs:
+            config_dict.pop("label2id", None)  # the checkpoint's would contradict the new labels
         config_dict.update(kwargs)
         model_type = config_dict.get("model_type")
         if cls.model_type and model_type and model_type != cls.model_type:

@@ -184,8 +184,15 @@ class DistilBertModel(DistilBertPreTrainedModel):
     def set_input_embeddings(self, value: nn.Embedding) -> None:
         self.embeddings.word_embeddings = value
 
-    def forward(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None,
-                output_attentions=None, output_hidden_states=None) -> BaseModelOutput:
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        inputs_embeds=None,
+        output_attentions=None,
+        output_hidden_states=None,
+    ) -> BaseModelOutput:
         _check_inputs(input_ids, inputs_embeds)
         output_attentions, output_hidden_states = _output_flags(self.config, output_attentions, output_hidden_states)
         x = self.embeddings(input_ids, position_ids, inputs_embeds)  # (B, T, C)
@@ -218,10 +225,19 @@ class DistilBertForMaskedLM(DistilBertPreTrainedModel):
     def get_output_embeddings(self) -> nn.Linear:
         return self.vocab_projector
 
-    def forward(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None, labels=None,
-                output_attentions=None, output_hidden_states=None) -> MaskedLMOutput:
-        out = self.distilbert(input_ids, attention_mask, position_ids, inputs_embeds,
-                              output_attentions, output_hidden_states)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=None,
+        output_hidden_states=None,
+    ) -> MaskedLMOutput:
+        out = self.distilbert(
+            input_ids, attention_mask, position_ids, inputs_embeds, output_attentions, output_hidden_states
+        )
         x = self.vocab_layer_norm(self.act(self.vocab_transform(out.last_hidden_state)))
         logits = self.vocab_projector(x)  # (B, T, V)
         loss = masked_lm_loss(logits, labels) if labels is not None else None
@@ -240,10 +256,19 @@ class DistilBertForSequenceClassification(DistilBertPreTrainedModel):
         self.dropout = nn.Dropout(config.seq_classif_dropout)
         self.post_init()
 
-    def forward(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None, labels=None,
-                output_attentions=None, output_hidden_states=None) -> SequenceClassifierOutput:
-        out = self.distilbert(input_ids, attention_mask, position_ids, inputs_embeds,
-                              output_attentions, output_hidden_states)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=None,
+        output_hidden_states=None,
+    ) -> SequenceClassifierOutput:
+        out = self.distilbert(
+            input_ids, attention_mask, position_ids, inputs_embeds, output_attentions, output_hidden_states
+        )
         pooled = torch.relu(self.pre_classifier(out.last_hidden_state[:, 0]))  # (B, C)
         logits = self.classifier(self.dropout(pooled))  # (B, num_labels)
         loss = sequence_classification_loss(logits, labels, self.config) if labels is not None else None
@@ -261,30 +286,50 @@ class DistilBertForTokenClassification(DistilBertPreTrainedModel):
         self.classifier = nn.Linear(config.dim, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None, labels=None,
-                output_attentions=None, output_hidden_states=None) -> TokenClassifierOutput:
-        out = self.distilbert(input_ids, attention_mask, position_ids, inputs_embeds,
-                              output_attentions, output_hidden_states)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=None,
+        output_hidden_states=None,
+    ) -> TokenClassifierOutput:
+        out = self.distilbert(
+            input_ids, attention_mask, position_ids, inputs_embeds, output_attentions, output_hidden_states
+        )
         logits = self.classifier(self.dropout(out.last_hidden_state))  # (B, T, num_labels)
         loss = token_classification_loss(logits, labels) if labels is not None else None
-        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions)
+        return TokenClassifierOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
     def __init__(self, config: DistilBertConfig) -> None:
         super().__init__(config)
         if config.num_labels != 2:
-            raise ValueError(f"DistilBertForQuestionAnswering needs num_labels == 2 (start, end), got {config.num_labels}")
+            raise ValueError(f"DistilBertForQuestionAnswering needs num_labels == 2 (start, end): {config.num_labels}")
         self.distilbert = DistilBertModel(config)
         self.qa_outputs = nn.Linear(config.dim, config.num_labels)
         self.dropout = nn.Dropout(config.qa_dropout)
         self.post_init()
 
-    def forward(self, input_ids=None, attention_mask=None, position_ids=None, inputs_embeds=None,
-                start_positions=None, end_positions=None, output_attentions=None,
-                output_hidden_states=None) -> QuestionAnsweringModelOutput:
-        out = self.distilbert(input_ids, attention_mask, position_ids, inputs_embeds,
-                              output_attentions, output_hidden_states)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        position_ids=None,
+        inputs_embeds=None,
+        start_positions=None,
+        end_positions=None,
+        output_attentions=None,
+        output_hidden_states=None,
+    ) -> QuestionAnsweringModelOutput:
+        out = self.distilbert(
+            input_ids, attention_mask, position_ids, inputs_embeds, output_attentions, output_hidden_states
+        )
         logits = self.qa_outputs(self.dropout(out.last_hidden_state))  # (B, T, 2)
         return qa_output(logits, start_positions, end_positions, out)
 

@@ -61,9 +61,7 @@ def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     # Shift by padding the labels with one ignored position at the end instead of slicing the logits,
     # which would copy the (B, T, V) tensor.
     shifted = F.pad(labels, (0, 1), value=IGNORE_INDEX)[..., 1:]  # (B, T)
-    return F.cross_entropy(
-        logits.float().reshape(-1, logits.size(-1)), shifted.reshape(-1), ignore_index=IGNORE_INDEX
-    )
+    return F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), shifted.reshape(-1), ignore_index=IGNORE_INDEX)
 
 
 def question_answering_loss(

@@ -212,7 +212,9 @@ class PreTrainedModel(nn.Module):
         hub_kwargs = dict(revision=revision, cache_dir=cache_dir, local_files_only=local_files_only, token=token)
 
         label_kwargs = {
-            k: v for k, v in (("num_labels", num_labels), ("id2label", id2label), ("label2id", label2id)) if v is not None
+            k: v
+            for k, v in (("num_labels", num_labels), ("id2label", id2label), ("label2id", label2id))
+            if v is not None
         }
         if config is None:
             config_path = find_config_file(name_or_path, **hub_kwargs)
@@ -262,13 +264,14 @@ class PreTrainedModel(nn.Module):
                 continue
             loadable[name] = tensor
         if mismatched and not ignore_mismatched_sizes:
-            name, found, wanted = mismatched[0]
-            more = f" (and {len(mismatched) - 1} more)" if len(mismatched) > 1 else ""
+            details = "\n".join(
+                f"- {name}: shape {list(found)} in the checkpoint, {list(wanted)} in the model"
+                for name, found, wanted in mismatched
+            )
             raise WeightShapeMismatchError(
-                f"Error loading {source}: the checkpoint's {name!r} has shape {list(found)} but {type(self).__name__} "
-                f"expects {list(wanted)}{more}. Check that the config matches the checkpoint, or pass "
-                f"ignore_mismatched_sizes=True to initialise these weights anew (e.g. a classifier with another "
-                f"number of labels)."
+                f"Error loading {source} into {type(self).__name__}: tensors of another shape than the model's:\n"
+                f"{details}\nCheck that the config matches the checkpoint, or pass ignore_mismatched_sizes=True to "
+                f"initialise these weights anew (e.g. a classifier with another number of labels)."
             )
 
         with torch.no_grad():
@@ -404,10 +407,8 @@ def load_checkpoint(
         if found:
             break
     if not found:
-        raise ModelFileError(
-            f"{str(name_or_path)!r} has no weights: expected one of {', '.join(candidates)}"
-        )
-    (filename, path), = found.items()
+        raise ModelFileError(f"{str(name_or_path)!r} has no weights: expected one of {', '.join(candidates)}")
+    ((filename, path),) = found.items()
     source = str(name_or_path)
     if filename in (SAFE_WEIGHTS_NAME, WEIGHTS_NAME):
         return _read_weights_file(path), source
@@ -416,7 +417,9 @@ def load_checkpoint(
         index = json.loads(Path(path).read_text(encoding="utf-8"))
         weight_map = index["weight_map"]
     except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise ModelFileError(f"{str(path)!r} is not a valid shard index (a JSON object with a weight_map): {err}")
+        raise ModelFileError(
+            f"{str(path)!r} is not a valid shard index (a JSON object with a weight_map): {err}"
+        ) from None
     shard_names = sorted(set(weight_map.values()))
     shards = resolve_files(name_or_path, shard_names, what="model", **hub_kwargs)
     absent = [s for s in shard_names if s not in shards]
@@ -453,7 +456,7 @@ def _read_weights_file(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _resolve_dtype(dtype: Any, config: PretrainedConfig) -> torch.dtype | None:
-    """"auto"/None -> the dtype the config records (float32 when none); names -> torch dtypes."""
+    """ "auto"/None -> the dtype the config records (float32 when none); names -> torch dtypes."""
     if dtype is None or dtype == "auto":
         dtype = config.dtype if config.dtype not in (None, "auto") else torch.float32
     if isinstance(dtype, str):

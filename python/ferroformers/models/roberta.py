@@ -37,10 +37,14 @@ class RobertaConfig(BertConfig):
 
     model_type = "roberta"
 
-    def __init__(self, vocab_size: int = 50265, pad_token_id: int = 1, bos_token_id: int = 0, eos_token_id: int = 2,
-                 **kwargs) -> None:
+    def __init__(
+        self, vocab_size: int = 50265, pad_token_id: int = 1, bos_token_id: int = 0, eos_token_id: int = 2, **kwargs
+    ) -> None:
         super().__init__(
-            vocab_size=vocab_size, pad_token_id=pad_token_id, bos_token_id=bos_token_id, eos_token_id=eos_token_id,
+            vocab_size=vocab_size,
+            pad_token_id=pad_token_id,
+            bos_token_id=bos_token_id,
+            eos_token_id=eos_token_id,
             **kwargs,
         )
 
@@ -102,8 +106,16 @@ class RobertaModel(RobertaPreTrainedModel):
     def set_input_embeddings(self, value: nn.Embedding) -> None:
         self.embeddings.word_embeddings = value
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, output_attentions=None, output_hidden_states=None) -> BaseModelOutputWithPooling:
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        inputs_embeds=None,
+        output_attentions=None,
+        output_hidden_states=None,
+    ) -> BaseModelOutputWithPooling:
         _check_inputs(input_ids, inputs_embeds)
         output_attentions, output_hidden_states = _output_flags(self.config, output_attentions, output_hidden_states)
         x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, C)
@@ -145,10 +157,26 @@ class RobertaForMaskedLM(RobertaPreTrainedModel):
     def get_output_embeddings(self) -> nn.Linear:
         return self.lm_head.decoder
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, output_attentions=None, output_hidden_states=None) -> MaskedLMOutput:
-        out = self.roberta(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                           output_attentions, output_hidden_states)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=None,
+        output_hidden_states=None,
+    ) -> MaskedLMOutput:
+        out = self.roberta(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+        )
         logits = self.lm_head(out.last_hidden_state)
         loss = masked_lm_loss(logits, labels) if labels is not None else None
         return MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions)
@@ -178,11 +206,26 @@ class RobertaForSequenceClassification(RobertaPreTrainedModel):
         self.classifier = RobertaClassificationHead(config)
         self.post_init()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, output_attentions=None,
-                output_hidden_states=None) -> SequenceClassifierOutput:
-        out = self.roberta(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                           output_attentions, output_hidden_states)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=None,
+        output_hidden_states=None,
+    ) -> SequenceClassifierOutput:
+        out = self.roberta(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+        )
         logits = self.classifier(out.last_hidden_state)
         loss = sequence_classification_loss(logits, labels, self.config) if labels is not None else None
         return SequenceClassifierOutput(
@@ -200,14 +243,31 @@ class RobertaForTokenClassification(RobertaPreTrainedModel):
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, output_attentions=None,
-                output_hidden_states=None) -> TokenClassifierOutput:
-        out = self.roberta(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                           output_attentions, output_hidden_states)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=None,
+        output_hidden_states=None,
+    ) -> TokenClassifierOutput:
+        out = self.roberta(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+        )
         logits = self.classifier(self.dropout(out.last_hidden_state))  # (B, T, num_labels)
         loss = token_classification_loss(logits, labels) if labels is not None else None
-        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions)
+        return TokenClassifierOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 class RobertaForQuestionAnswering(RobertaPreTrainedModel):
@@ -218,11 +278,27 @@ class RobertaForQuestionAnswering(RobertaPreTrainedModel):
         self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, start_positions=None, end_positions=None, output_attentions=None,
-                output_hidden_states=None) -> QuestionAnsweringModelOutput:
-        out = self.roberta(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                           output_attentions, output_hidden_states)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        inputs_embeds=None,
+        start_positions=None,
+        end_positions=None,
+        output_attentions=None,
+        output_hidden_states=None,
+    ) -> QuestionAnsweringModelOutput:
+        out = self.roberta(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+        )
         return qa_output(self.qa_outputs(out.last_hidden_state), start_positions, end_positions, out)
 
 
