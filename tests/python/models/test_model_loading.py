@@ -254,3 +254,69 @@ def test_output_indexing():
     assert list(out) == [loss, logits] and out.to_tuple() == (loss, logits)
     with pytest.raises(KeyError):
         out["hidden_states"]
+
+
+def test_decoder_contract_list_tying_and_generation_config(tmp_path, caplog):
+    """What decoder files rely on: `_tied_weights_keys` as a list ties to the input embeddings through
+    `base_model_prefix`; `can_generate()` adds generation_config.json; ignore regexes silence buffers."""
+    from ferroformers.models.configuration import PretrainedConfig
+    from ferroformers.models.modeling_utils import PreTrainedModel
+
+    class ToyConfig(PretrainedConfig):
+        model_type = "toy"
+
+        def __init__(self, vocab_size=11, hidden_size=4, bos_token_id=1, eos_token_id=2, **kwargs):
+            self.vocab_size, self.hidden_size = vocab_size, hidden_size
+            super().__init__(bos_token_id=bos_token_id, eos_token_id=eos_token_id, **kwargs)
+
+    class ToyPreTrainedModel(PreTrainedModel):
+        config_class = ToyConfig
+        base_model_prefix = "model"
+        _keys_to_ignore_on_load_unexpected = [r"rotary_emb\.inv_freq$"]
+
+    class ToyModel(ToyPreTrainedModel):
+        def __init__(self, config):
+            super().__init__(config)
+            self.embed_tokens = torch.nn.Embedding(config.vocab_size, config.hidden_size)
+            self.post_init()
+
+        def get_input_embeddings(self):
+            return self.embed_tokens
+
+    class ToyForCausalLM(ToyPreTrainedModel):
+        _tied_weights_keys = ["lm_head.weight"]
+
+        def __init__(self, config):
+            super().__init__(config)
+            self.model = ToyModel(config)
+            self.lm_head = torch.nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+            self.post_init()
+
+        def get_output_embeddings(self):
+            return self.lm_head
+
+        @classmethod
+        def can_generate(cls):
+            return True
+
+    model = ToyForCausalLM(ToyConfig())
+    assert model.lm_head.weight is model.model.embed_tokens.weight
+    assert model.tied_weights() == {"lm_head.weight": "model.embed_tokens.weight"}
+    model.save_pretrained(tmp_path)
+    assert list(load_file(str(tmp_path / "model.safetensors"))) == ["model.embed_tokens.weight"]
+    generation = json.loads((tmp_path / "generation_config.json").read_text())
+    assert generation == {"_from_model_config": True, "bos_token_id": 1, "eos_token_id": 2}
+
+    state = load_file(str(tmp_path / "model.safetensors"))
+    state["model.rotary_emb.inv_freq"] = torch.ones(2)
+    torch.save(state, tmp_path / "pytorch_model.bin")
+    (tmp_path / "model.safetensors").unlink()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        loaded = ToyForCausalLM.from_pretrained(tmp_path)
+        base = ToyModel.from_pretrained(tmp_path)  # the task checkpoint into the base model: prefix dropped
+    assert caplog.records == []
+    assert loaded.lm_head.weight is loaded.model.embed_tokens.weight
+    torch.testing.assert_close(base.embed_tokens.weight, model.model.embed_tokens.weight)
+
+    untied = ToyForCausalLM(ToyConfig(tie_word_embeddings=False))
+    assert untied.lm_head.weight is not untied.model.embed_tokens.weight and untied.tied_weights() == {}
