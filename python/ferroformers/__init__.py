@@ -12,15 +12,41 @@ from .errors import (
     FerroformersError,
     HubError,
     InvalidTokenIdError,
+    ModelFileError,
     ModelNotFoundError,
     TokenizationError,
     TokenizerFileError,
     TokenizerFileNotFoundError,
     UnsupportedComponentError,
+    UnsupportedModelError,
+    WeightShapeMismatchError,
 )
 from .tokenization import AutoTokenizer, BatchEncoding, Encoding, PreTrainedTokenizerFast, Tokenizer
 
 __version__: str = _core.__version__
+
+# Model names resolve on first access: they import torch, which tokenizer-only users should not wait for.
+_MODEL_NAMES = (
+    "AutoConfig",
+    "AutoModel",
+    "AutoModelForCausalLM",
+    "AutoModelForMaskedLM",
+    "AutoModelForSequenceClassification",
+    "AutoModelForTokenClassification",
+    "AutoModelForQuestionAnswering",
+    "PretrainedConfig",
+    "PreTrainedModel",
+)
+
+
+def __getattr__(name: str):
+    if name in _MODEL_NAMES:
+        from . import models
+
+        value = getattr(models, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ferroformers' has no attribute {name!r}")
 
 
 def set_num_threads(n: int) -> None:
@@ -50,6 +76,10 @@ __all__ = [
     "TokenizerFileError",
     "TokenizerFileNotFoundError",
     "UnsupportedComponentError",
+    "ModelFileError",
+    "UnsupportedModelError",
+    "WeightShapeMismatchError",
+    *_MODEL_NAMES,
     "get_num_threads",
     "set_num_threads",
 ]

@@ -45,6 +45,18 @@ class ModelNotFoundError(HubError):
     """A name is neither a local folder nor a repository that can be resolved (online or from the cache)."""
 
 
+class ModelFileError(FerroformersError, ValueError):
+    """A model file (config.json, a safetensors or pytorch_model.bin weights file) is missing, corrupt or truncated."""
+
+
+class WeightShapeMismatchError(ModelFileError):
+    """A checkpoint tensor has another shape than the model's parameter of the same name."""
+
+
+class UnsupportedModelError(FerroformersError, ValueError):
+    """A configuration names a model type, architecture or task ferroformers does not implement (or remote code)."""
+
+
 __all__ = [
     "FerroformersError",
     "TokenizerFileError",
@@ -54,4 +66,7 @@ __all__ = [
     "InvalidTokenIdError",
     "HubError",
     "ModelNotFoundError",
+    "ModelFileError",
+    "WeightShapeMismatchError",
+    "UnsupportedModelError",
 ]

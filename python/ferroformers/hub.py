@@ -43,8 +43,12 @@ def resolve_files(
     cache_dir: str | os.PathLike | None = None,
     local_files_only: bool = False,
     token: str | bool | None = None,
+    what: str = "tokenizer",
 ) -> dict[str, Path]:
-    """Return `{filename: path}` for each of `filenames` that the folder or repository has."""
+    """Return `{filename: path}` for each of `filenames` that the folder or repository has.
+
+    `what` names the thing being loaded ("tokenizer", "model") in the error raised when the name resolves
+    to nothing."""
     filenames = list(filenames)
     local = Path(name_or_path).expanduser()
     if local.is_dir():
@@ -52,36 +56,50 @@ def resolve_files(
     repo_id = str(name_or_path)
     cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     if local_files_only or is_offline():
-        return _resolve_from_cache(repo_id, filenames, revision, cache_dir)
-    return _resolve_online(repo_id, filenames, revision, cache_dir, token)
+        return _resolve_from_cache(repo_id, filenames, revision, cache_dir, what)
+    return _resolve_online(repo_id, filenames, revision, cache_dir, token, what)
 
 
-def _not_found(repo_id: str, revision: str | None, why: str) -> ModelNotFoundError:
+# What a local folder must hold for each kind of load, named in the not-found message.
+_NEEDED_FILES = {
+    "tokenizer": "tokenizer.json (and tokenizer_config.json)",
+    "model": "config.json and the weights (model.safetensors or pytorch_model.bin)",
+    "configuration": "config.json",
+}
+
+
+def _not_found(repo_id: str, revision: str | None, why: str, what: str = "tokenizer") -> ModelNotFoundError:
     rev = f" at revision {revision!r}" if revision else ""
+    needed = _NEEDED_FILES.get(what, "the files")
     return ModelNotFoundError(
-        f"Can't load a tokenizer for {repo_id!r}{rev}: {why}. Pass the path of a local folder that holds "
-        f"tokenizer.json (and tokenizer_config.json), or go online (unset HF_HUB_OFFLINE, "
+        f"Can't load a {what} for {repo_id!r}{rev}: {why}. Pass the path of a local folder that holds "
+        f"{needed}, or go online (unset HF_HUB_OFFLINE, "
         f"local_files_only=False) so the files can be downloaded."
     )
 
 
-def _resolve_from_cache(repo_id, filenames, revision, cache_dir) -> dict[str, Path]:
+def _resolve_from_cache(repo_id, filenames, revision, cache_dir, what) -> dict[str, Path]:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
 
     try:
         folder = snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, local_files_only=True)
     except HFValidationError as err:
-        raise _not_found(repo_id, revision, f"it is not a local folder nor a valid repository id ({err})") from None
+        raise _not_found(
+            repo_id, revision, f"it is not a local folder nor a valid repository id ({err})", what
+        ) from None
     except (LocalEntryNotFoundError, FileNotFoundError, OSError) as err:
         raise _not_found(
-            repo_id, revision, f"it is not a local folder and is not in the hub cache {str(cache_dir)!r} (offline mode)"
+            repo_id,
+            revision,
+            f"it is not a local folder and is not in the hub cache {str(cache_dir)!r} (offline mode)",
+            what,
         ) from err
     folder = Path(folder)
     return {f: folder / f for f in filenames if (folder / f).is_file()}
 
 
-def _resolve_online(repo_id, filenames, revision, cache_dir, token) -> dict[str, Path]:
+def _resolve_online(repo_id, filenames, revision, cache_dir, token, what) -> dict[str, Path]:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import (
         EntryNotFoundError,
@@ -98,16 +116,20 @@ def _resolve_online(repo_id, filenames, revision, cache_dir, token) -> dict[str,
         except EntryNotFoundError:
             continue  # optional file the repository does not have (RemoteEntryNotFoundError derives from it)
         except HFValidationError as err:
-            raise _not_found(repo_id, revision, f"it is not a local folder nor a valid repository id ({err})") from None
+            raise _not_found(
+                repo_id, revision, f"it is not a local folder nor a valid repository id ({err})", what
+            ) from None
         except RepositoryNotFoundError as err:
             raise _not_found(
-                repo_id, revision, "no such repository on the Hub (or it is private: pass token=)"
+                repo_id, revision, "no such repository on the Hub (or it is private: pass token=)", what
             ) from err
         except RevisionNotFoundError as err:
-            raise _not_found(repo_id, revision, "the repository has no such revision") from err
+            raise _not_found(repo_id, revision, "the repository has no such revision", what) from err
         except LocalEntryNotFoundError as err:
             # The Hub could not be reached and the file is not cached.
-            raise _not_found(repo_id, revision, "the Hub could not be reached and the files are not cached") from err
+            raise _not_found(
+                repo_id, revision, "the Hub could not be reached and the files are not cached", what
+            ) from err
         except OSError as err:
             raise HubError(f"Downloading {name!r} from {repo_id!r} failed: {err}") from err
     return found
