@@ -23,13 +23,14 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .attention import attend, causal_mask
+from .activations import get_activation
 from .cache import DynamicCache, LegacyCache, as_cache
 from .configuration import PretrainedConfig
-from .heads import causal_lm_loss, last_token_index, sequence_classification_loss
+from .decoder_attention import attend, causal_mask
+from .heads import last_token_index
+from .losses import causal_lm_loss, sequence_classification_loss
 from .modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast, SequenceClassifierOutputWithPast
 from .modeling_utils import PreTrainedModel
 
@@ -42,6 +43,12 @@ class GPT2Config(PretrainedConfig):
     """
 
     model_type = "gpt2"
+    attribute_map = {
+        "hidden_size": "n_embd",
+        "max_position_embeddings": "n_positions",
+        "num_attention_heads": "n_head",
+        "num_hidden_layers": "n_layer",
+    }
 
     def __init__(
         self,
@@ -71,11 +78,6 @@ class GPT2Config(PretrainedConfig):
         add_cross_attention: bool = False,
         **kwargs,
     ):
-        # transformers' generic names for the same four fields
-        n_embd = kwargs.pop("hidden_size", n_embd)
-        n_layer = kwargs.pop("num_hidden_layers", n_layer)
-        n_head = kwargs.pop("num_attention_heads", n_head)
-        n_positions = kwargs.pop("max_position_embeddings", n_positions)
         self.vocab_size = vocab_size
         self.n_positions = n_positions
         self.n_embd = n_embd
@@ -99,60 +101,6 @@ class GPT2Config(PretrainedConfig):
         self.reorder_and_upcast_attn = reorder_and_upcast_attn
         self.add_cross_attention = add_cross_attention
         super().__init__(bos_token_id=bos_token_id, eos_token_id=eos_token_id, use_cache=use_cache, **kwargs)
-
-    @property
-    def hidden_size(self) -> int:
-        return self.n_embd
-
-    @hidden_size.setter
-    def hidden_size(self, value: int) -> None:
-        self.n_embd = value
-
-    @property
-    def num_hidden_layers(self) -> int:
-        return self.n_layer
-
-    @num_hidden_layers.setter
-    def num_hidden_layers(self, value: int) -> None:
-        self.n_layer = value
-
-    @property
-    def num_attention_heads(self) -> int:
-        return self.n_head
-
-    @num_attention_heads.setter
-    def num_attention_heads(self, value: int) -> None:
-        self.n_head = value
-
-    @property
-    def max_position_embeddings(self) -> int:
-        return self.n_positions
-
-    @max_position_embeddings.setter
-    def max_position_embeddings(self, value: int) -> None:
-        self.n_positions = value
-
-
-def _gelu_new(x: torch.Tensor) -> torch.Tensor:
-    # GPT-2's original tanh approximation of GELU, written out as OpenAI's code computes it.
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
-
-
-ACTIVATIONS = {
-    "gelu_new": _gelu_new,
-    "gelu": F.gelu,
-    "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
-    "relu": F.relu,
-    "silu": F.silu,
-    "swish": F.silu,
-    "tanh": torch.tanh,
-}
-
-
-def activation(name: str):
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unsupported activation_function {name!r}: expected one of {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name]
 
 
 class Conv1D(nn.Module):
@@ -209,7 +157,7 @@ class GPT2MLP(nn.Module):
         inner = config.n_inner if config.n_inner is not None else 4 * config.n_embd
         self.c_fc = Conv1D(inner, config.n_embd)
         self.c_proj = Conv1D(config.n_embd, inner)
-        self.act = activation(config.activation_function)
+        self.act = get_activation(config.activation_function)
         self.dropout = nn.Dropout(config.resid_pdrop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -334,7 +282,6 @@ class GPT2LMHeadModel(GPT2PreTrainedModel):
     """GPT-2 with a language-modelling head (tied to ``wte``): logits (B, T, vocab_size), loss on ``labels``."""
 
     _tied_weights_keys = ["lm_head.weight"]
-    _is_causal_lm = True
 
     def __init__(self, config: GPT2Config):
         super().__init__(config)

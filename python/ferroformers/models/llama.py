@@ -31,13 +31,14 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .attention import attend, causal_mask
+from .activations import get_activation
 from .cache import DynamicCache, LegacyCache, as_cache
 from .configuration import PretrainedConfig
-from .heads import causal_lm_loss, last_token_index, sequence_classification_loss
+from .decoder_attention import attend, causal_mask
+from .heads import last_token_index
+from .losses import causal_lm_loss, sequence_classification_loss
 from .modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast, SequenceClassifierOutputWithPast
 from .modeling_utils import PreTrainedModel
 
@@ -388,7 +389,7 @@ class LlamaAttention(nn.Module):
 
 
 class LlamaMLP(nn.Module):
-    """SwiGLU: down(act(gate(x)) * up(x))."""
+    """Gated MLP (SwiGLU with silu): down(act(gate(x)) * up(x))."""
 
     def __init__(self, config):
         super().__init__()
@@ -396,11 +397,10 @@ class LlamaMLP(nn.Module):
         self.gate_proj = nn.Linear(config.hidden_size, config.intermediate_size, bias=bias)
         self.up_proj = nn.Linear(config.hidden_size, config.intermediate_size, bias=bias)
         self.down_proj = nn.Linear(config.intermediate_size, config.hidden_size, bias=bias)
-        if config.hidden_act not in ("silu", "swish"):
-            raise ValueError(f"unsupported hidden_act {config.hidden_act!r}: expected 'silu'")
+        self.act_fn = get_activation(config.hidden_act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
 
 
 class LlamaDecoderLayer(nn.Module):
@@ -513,7 +513,6 @@ class LlamaForCausalLM(LlamaPreTrainedModel):
     """The decoder with a language-modelling head: logits (B, T, vocab_size), loss on ``labels``."""
 
     _tied_weights_keys = ["lm_head.weight"]
-    _is_causal_lm = True
     base_model_class = LlamaModel
 
     def __init__(self, config):

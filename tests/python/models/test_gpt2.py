@@ -213,3 +213,18 @@ def test_sequence_classification_needs_pad_token_for_batches():
     model = GPT2ForSequenceClassification(GPT2Config(vocab_size=50, n_positions=16, n_embd=16, n_layer=1, n_head=2))
     with pytest.raises(ValueError, match="pad_token_id"):
         model(torch.tensor([[1, 2], [3, 4]]))
+
+
+def test_saved_by_us_loads_in_transformers_and_auto(lm_pair, tmp_path):
+    ref, _, ours, _ = lm_pair
+    from ferroformers.models.auto import AutoModelForCausalLM
+
+    ours.save_pretrained(tmp_path)
+    back = transformers.GPT2LMHeadModel.from_pretrained(tmp_path).eval()
+    auto = AutoModelForCausalLM.from_pretrained(tmp_path).eval()
+    assert type(auto) is GPT2LMHeadModel
+    ids, mask = padded_batch("right")
+    with torch.no_grad():
+        expected = ref(ids, attention_mask=mask).logits
+        assert maxdiff(back(ids, attention_mask=mask).logits, expected) < ATOL
+        assert maxdiff(auto(ids, attention_mask=mask).logits, expected) < ATOL

@@ -278,3 +278,19 @@ def test_regression_head(tmp_path):
         expected = ref(ids, attention_mask=mask, labels=labels)
         got = ours(ids, attention_mask=mask, labels=labels)
     assert abs(got.loss.item() - expected.loss.item()) < ATOL
+
+
+@pytest.mark.parametrize("case", ["llama3-rope", "mistral-window", "qwen2-window"])
+def test_saved_by_us_loads_in_transformers_and_auto(tmp_path, case):
+    from ferroformers.models.auto import AutoModelForCausalLM
+
+    family, overrides = CASES[case]
+    ref = save_reference(family, "ForCausalLM", reference_config(family, **overrides), tmp_path / "ref")
+    ours = AutoModelForCausalLM.from_pretrained(tmp_path / "ref").eval()
+    assert type(ours) is getattr(llama, f"{family}ForCausalLM")
+    ours.save_pretrained(tmp_path / "ours")
+    back = getattr(transformers, f"{family}ForCausalLM").from_pretrained(tmp_path / "ours").eval()
+    assert back.config.rope_parameters == ref.config.rope_parameters
+    ids, mask = padded_batch("left")
+    with torch.no_grad():
+        assert maxdiff(back(ids, attention_mask=mask).logits, ref(ids, attention_mask=mask).logits) < ATOL
