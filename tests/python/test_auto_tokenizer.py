@@ -10,15 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import transformers
 
 import ferroformers
 from ferroformers import AutoTokenizer, FerroformersError, InvalidTokenIdError, TokenizationError, TokenizerFileError
 
 SHARED = Path(os.environ.get("FERRO_SHARED") or Path(__file__).resolve().parents[2] / ".." / "shared").resolve()
 NAMES = ["gpt2", "bert-uncased", "bert-cased-wordpiece", "roberta-style-bpe", "llama-style-bpe", "t5-style-unigram"]
-pytestmark = pytest.mark.skipif(not (SHARED / "tokenizers").is_dir(), reason=f"shared data not found at {SHARED}")
 
-transformers = pytest.importorskip("transformers")
 transformers.logging.set_verbosity_error()
 
 
