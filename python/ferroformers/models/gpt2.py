@@ -26,9 +26,9 @@ import torch
 from torch import nn
 
 from .activations import get_activation
+from .attention import attend, causal_mask
 from .cache import DynamicCache, LegacyCache, as_cache
 from .configuration import PretrainedConfig
-from .decoder_attention import attend, causal_mask
 from .heads import last_token_index
 from .losses import causal_lm_loss, sequence_classification_loss
 from .modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast, SequenceClassifierOutputWithPast
@@ -146,7 +146,10 @@ class GPT2Attention(nn.Module):
         if cache is not None:
             k, v = cache.update(self.layer_idx, k, v)  # (B, nh, T_past + T, hs)
         dropout = self.attn_dropout.p if self.training else 0.0
-        y, probs = attend(q, k, v, mask, self.scaling, dropout, output_attentions)  # (B, T, nh, hs)
+        y, probs = attend(
+            q, k, v, mask, scale=self.scaling, dropout=dropout, need_weights=output_attentions, causal=True
+        )  # (B, nh, T, hs)
+        y = y.transpose(1, 2)  # (B, T, nh, hs)
         y = self.resid_dropout(self.c_proj(y.reshape(B, T, C)))
         return y, probs
 
