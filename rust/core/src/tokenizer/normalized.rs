@@ -22,7 +22,9 @@ pub enum SplitDelimiterBehavior {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NormalizedString {
-    original: String,
+    /// Length in bytes of the original text this piece covers. The text itself is not kept: offsets
+    /// only need positions, and not copying it saves an allocation per split on the hot path.
+    original_len: usize,
     normalized: String,
     /// For each byte of `normalized`, the byte range in `original` it comes from.
     alignments: Vec<(usize, usize)>,
@@ -38,7 +40,7 @@ impl From<&str> for NormalizedString {
             alignments.extend(std::iter::repeat_n((i, i + n), n));
         }
         NormalizedString {
-            original: s.to_owned(),
+            original_len: s.len(),
             normalized: s.to_owned(),
             alignments,
             original_shift: 0,
@@ -51,10 +53,6 @@ impl NormalizedString {
         &self.normalized
     }
 
-    pub fn get_original(&self) -> &str {
-        &self.original
-    }
-
     pub fn len(&self) -> usize {
         self.normalized.len()
     }
@@ -65,10 +63,7 @@ impl NormalizedString {
 
     /// The byte range of this piece inside the whole original input.
     pub fn offsets_original(&self) -> (usize, usize) {
-        (
-            self.original_shift,
-            self.original_shift + self.original.len(),
-        )
+        (self.original_shift, self.original_shift + self.original_len)
     }
 
     /// Map a byte range of the normalized string to a byte range of `original` (relative to this
@@ -84,35 +79,6 @@ impl NormalizedString {
         Some(aligns[0].0..aligns[aligns.len() - 1].1)
     }
 
-    /// Map a byte range of the original (relative to this piece) to the normalized string.
-    fn original_to_normalized(&self, range: Range<usize>) -> Option<Range<usize>> {
-        if range.start == range.end {
-            return Some(range);
-        }
-        if range.start > range.end {
-            return None;
-        }
-        if self.original.is_empty() && range == (0..0) {
-            return Some(0..self.normalized.len());
-        }
-        let (mut start, mut end) = (None, None);
-        for (i, &(a, b)) in self.alignments.iter().enumerate() {
-            if range.end < b {
-                break;
-            }
-            if start.is_none() && range.start <= a && a != b {
-                start = Some(i);
-            }
-            end = Some(i + 1);
-        }
-        match (start, end) {
-            (Some(s), None) => Some(s..s),
-            (None, Some(e)) => Some(e..e),
-            (Some(s), Some(e)) => Some(s..e),
-            _ => None,
-        }
-    }
-
     /// A new `NormalizedString` for the normalized byte range `range` (on char boundaries).
     pub fn slice(&self, range: Range<usize>) -> Option<NormalizedString> {
         if !(self.normalized.is_char_boundary(range.start)
@@ -121,13 +87,13 @@ impl NormalizedString {
             return None;
         }
         let original_range = if self.normalized.is_empty() && range == (0..0) {
-            0..self.original.len()
+            0..self.original_len
         } else {
             self.normalized_to_original(range.clone())?
         };
         let shift = original_range.start;
         Some(NormalizedString {
-            original: self.original.get(original_range.clone())?.to_owned(),
+            original_len: original_range.len(),
             normalized: self.normalized[range.clone()].to_owned(),
             alignments: self.alignments[range]
                 .iter()
@@ -135,12 +101,6 @@ impl NormalizedString {
                 .collect(),
             original_shift: self.original_shift + shift,
         })
-    }
-
-    /// Slice by a byte range of the original string (used by added-token matching on raw text).
-    pub fn slice_original(&self, range: Range<usize>) -> Option<NormalizedString> {
-        let n = self.original_to_normalized(range)?;
-        self.slice(n)
     }
 
     /// Replace the normalized bytes `range` by `dest` (see the module docs for `change`).
