@@ -211,14 +211,19 @@ impl BeamSearch {
             // Finished slots: merge the old ones with the candidates that just ended among the first
             // `num_beams`, each penalty added in f32 in transformers' order.
             let slots = &self.finished[b * nb..(b + 1) * nb];
-            let full = self.early_stopping == EarlyStopping::Stop && slots.iter().all(|h| h.finished);
+            let full =
+                self.early_stopping == EarlyStopping::Stop && slots.iter().all(|h| h.finished);
             let factor = Self::length_factor(generated, self.length_penalty);
             let mut merged: Vec<f32> = slots.iter().map(|h| h.score).collect();
             for c in 0..k {
                 let just_finished = stops[c] && c < nb;
                 let mut s = values[c] / factor;
                 s += if full { NEG } else { -0.0 };
-                s += if self.improvement_possible[b] { -0.0 } else { NEG };
+                s += if self.improvement_possible[b] {
+                    -0.0
+                } else {
+                    NEG
+                };
                 s += if just_finished { -0.0 } else { NEG };
                 merged.push(s);
             }
@@ -263,7 +268,8 @@ impl BeamSearch {
         }
         let all_slots_finished = self.finished.iter().all(|h| h.finished);
         let open = !(all_slots_finished && self.early_stopping == EarlyStopping::Stop);
-        self.done = !(self.improvement_possible.iter().any(|&x| x) && open && !every_candidate_stops);
+        self.done =
+            !(self.improvement_possible.iter().any(|&x| x) && open && !every_candidate_stops);
         Ok(BeamStep {
             next_tokens,
             beam_indices,
@@ -310,7 +316,16 @@ mod tests {
     #[test]
     fn first_step_expands_only_the_first_beam() {
         let mut bs = BeamSearch::new(
-            1, 2, 4, vec![vec![3], vec![3]], 10, vec![0], None, 1.0, EarlyStopping::Heuristic, false,
+            1,
+            2,
+            4,
+            vec![vec![3], vec![3]],
+            10,
+            vec![0],
+            None,
+            1.0,
+            EarlyStopping::Heuristic,
+            false,
         );
         let lp = log_softmax_rows(&[vec![0.0, 1.0, 3.0, 2.0], vec![0.0, 1.0, 3.0, 2.0]]);
         let step = bs.step(&lp, &mut Sampler::new(Some(0))).unwrap();
@@ -323,7 +338,16 @@ mod tests {
     fn eos_finishes_a_hypothesis_with_length_penalty() {
         // vocab: 0 = eos. Step 1 from prompt [5]: eos is best -> finished with score lp / 1.
         let mut bs = BeamSearch::new(
-            1, 2, 3, vec![vec![1], vec![1]], 3, vec![0], Some(2), 1.0, EarlyStopping::Heuristic, false,
+            1,
+            2,
+            3,
+            vec![vec![1], vec![1]],
+            3,
+            vec![0],
+            Some(2),
+            1.0,
+            EarlyStopping::Heuristic,
+            false,
         );
         let mut s = Sampler::new(Some(0));
         let lp = log_softmax_rows(&[vec![3.0, 2.0, 1.0], vec![3.0, 2.0, 1.0]]);

@@ -84,7 +84,9 @@ pub fn token_ids(ids: &[i64], what: &str) -> Result<Vec<u32>> {
     ids.iter()
         .map(|&t| {
             u32::try_from(t).map_err(|_| {
-                GenerationError::InvalidInput(format!("{what} holds token id {t}, which is not a valid id"))
+                GenerationError::InvalidInput(format!(
+                    "{what} holds token id {t}, which is not a valid id"
+                ))
             })
         })
         .collect()
@@ -103,9 +105,11 @@ impl Generator {
     ) -> Result<Self> {
         params.validate(vocab_size)?;
         if batch_size == 0 {
-            return Err(GenerationError::InvalidInput("batch_size must be at least 1".into()));
+            return Err(GenerationError::InvalidInput(
+                "batch_size must be at least 1".into(),
+            ));
         }
-        if prompt_ids.len() % batch_size != 0 {
+        if !prompt_ids.len().is_multiple_of(batch_size) {
             return Err(GenerationError::InvalidInput(format!(
                 "prompt_ids holds {} ids, not a multiple of batch_size {batch_size}",
                 prompt_ids.len()
@@ -151,7 +155,11 @@ impl Generator {
         } else {
             Search::Sequences {
                 sequences: prompts,
-                stopping: StoppingCriteria::new(rows, params.max_length, params.eos_token_ids.clone()),
+                stopping: StoppingCriteria::new(
+                    rows,
+                    params.max_length,
+                    params.eos_token_ids.clone(),
+                ),
             }
         };
         Ok(Generator {
@@ -337,17 +345,17 @@ impl Generator {
         rows: usize,
         padding_lengths: Option<&[usize]>,
     ) -> Result<()> {
-        self.check_logits(scores, rows).or_else(|_| {
-            Err(GenerationError::InvalidInput(format!(
+        if scores.len() != rows * self.vocab_size {
+            return Err(GenerationError::InvalidInput(format!(
                 "expected logits of shape ({rows}, {}), got {} values",
                 self.vocab_size,
                 scores.len()
-            )))
-        })?;
+            )));
+        }
         if rows == 0 {
             return Ok(());
         }
-        if input_ids.len() % rows != 0 {
+        if !input_ids.len().is_multiple_of(rows) {
             return Err(GenerationError::InvalidInput(
                 "input_ids must have one row per logits row".into(),
             ));
@@ -397,7 +405,10 @@ mod tests {
         let s = g.step(&one_hot_logits(2, 10, &[4, 0]), false).unwrap();
         assert_eq!(s.next_tokens, vec![9, 0]);
         assert!(s.done);
-        assert!(matches!(g.step(&one_hot_logits(2, 10, &[0, 0]), false), Err(GenerationError::AlreadyDone)));
+        assert!(matches!(
+            g.step(&one_hot_logits(2, 10, &[0, 0]), false),
+            Err(GenerationError::AlreadyDone)
+        ));
         let out = g.finalize();
         assert_eq!(out.sequences, vec![1, 2, 0, 9, 3, 4, 3, 0]);
     }
@@ -426,7 +437,13 @@ mod tests {
         let a = run(params.clone());
         assert_eq!((a.rows, a.length), (6, 30));
         assert_eq!(a, run(params.clone()));
-        assert_ne!(a, run(GenerationParams { seed: Some(6), ..params }));
+        assert_ne!(
+            a,
+            run(GenerationParams {
+                seed: Some(6),
+                ..params
+            })
+        );
     }
 
     #[test]
@@ -453,7 +470,9 @@ mod tests {
         assert_eq!(g.rows(), 6);
         let mut steps = 0;
         loop {
-            let logits: Vec<f32> = (0..6 * 7).map(|i| ((i * 37 + steps * 11) % 13) as f32 * 0.3).collect();
+            let logits: Vec<f32> = (0..6 * 7)
+                .map(|i| ((i * 37 + steps * 11) % 13) as f32 * 0.3)
+                .collect();
             let s = g.step(&logits, false).unwrap();
             assert_eq!(s.beam_indices.len(), 6);
             assert!(s.beam_indices[..3].iter().all(|&i| i < 3));

@@ -235,7 +235,13 @@ mod tests {
         };
         let names: Vec<String> = build_processors(&params, 4)
             .iter()
-            .map(|p| format!("{p:?}").split([' ', '{', '(']).next().unwrap().to_owned())
+            .map(|p| {
+                format!("{p:?}")
+                    .split([' ', '{', '('])
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect();
         assert_eq!(
             names,

@@ -131,7 +131,7 @@ impl GenerationParams {
                 self.num_return_sequences
             ));
         }
-        if !(self.temperature > 0.0) || !self.temperature.is_finite() {
+        if self.temperature.is_nan() || self.temperature <= 0.0 || self.temperature.is_infinite() {
             return bad(format!(
                 "temperature must be a strictly positive float, got {} (for greedy decoding set do_sample=False)",
                 self.temperature
@@ -153,7 +153,7 @@ impl GenerationParams {
             }
         }
         if let Some(p) = self.repetition_penalty {
-            if !(p > 0.0) || !p.is_finite() {
+            if p.is_nan() || p <= 0.0 || p.is_infinite() {
                 return bad(format!(
                     "repetition_penalty must be a strictly positive float, got {p}"
                 ));
@@ -171,7 +171,9 @@ impl GenerationParams {
             }
             for w in words {
                 if w.is_empty() {
-                    return bad("each entry of bad_words_ids must be a non-empty list of token ids".into());
+                    return bad(
+                        "each entry of bad_words_ids must be a non-empty list of token ids".into(),
+                    );
                 }
                 if let Some(&t) = w.iter().find(|&&t| t as usize >= vocab_size) {
                     return bad(format!(
@@ -205,15 +207,43 @@ mod tests {
         let base = GenerationParams::new(10);
         assert!(base.validate(5).is_ok());
         for p in [
-            GenerationParams { top_p: Some(0.0), ..base.clone() },
-            GenerationParams { top_p: Some(1.5), ..base.clone() },
-            GenerationParams { temperature: 0.0, ..base.clone() },
-            GenerationParams { num_beams: 2, num_return_sequences: 3, ..base.clone() },
-            GenerationParams { num_return_sequences: 2, ..base.clone() },
-            GenerationParams { bad_words_ids: Some(vec![vec![7]]), ..base.clone() },
-            GenerationParams { bad_words_ids: Some(vec![]), ..base.clone() },
-            GenerationParams { repetition_penalty: Some(0.0), ..base.clone() },
-            GenerationParams { min_p: Some(-0.1), ..base.clone() },
+            GenerationParams {
+                top_p: Some(0.0),
+                ..base.clone()
+            },
+            GenerationParams {
+                top_p: Some(1.5),
+                ..base.clone()
+            },
+            GenerationParams {
+                temperature: 0.0,
+                ..base.clone()
+            },
+            GenerationParams {
+                num_beams: 2,
+                num_return_sequences: 3,
+                ..base.clone()
+            },
+            GenerationParams {
+                num_return_sequences: 2,
+                ..base.clone()
+            },
+            GenerationParams {
+                bad_words_ids: Some(vec![vec![7]]),
+                ..base.clone()
+            },
+            GenerationParams {
+                bad_words_ids: Some(vec![]),
+                ..base.clone()
+            },
+            GenerationParams {
+                repetition_penalty: Some(0.0),
+                ..base.clone()
+            },
+            GenerationParams {
+                min_p: Some(-0.1),
+                ..base.clone()
+            },
         ] {
             assert!(p.validate(5).is_err(), "{p:?}");
         }

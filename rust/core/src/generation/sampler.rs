@@ -79,14 +79,14 @@ impl Sampler {
     /// Draw one index with probability proportional to `weights` (non-negative; zeros never drawn).
     fn draw(&mut self, weights: &[f32], row: usize) -> Result<usize> {
         let total: f64 = weights.iter().map(|&w| w as f64).sum();
-        if !(total > 0.0) || !total.is_finite() {
+        if total.is_nan() || total <= 0.0 || total.is_infinite() {
             return Err(GenerationError::InvalidDistribution { row });
         }
         let target = self.uniform() * total;
         let mut cumulative = 0.0f64;
         let mut last_positive = None;
         for (i, &w) in weights.iter().enumerate() {
-            if !(w >= 0.0) {
+            if w.is_nan() || w < 0.0 {
                 return Err(GenerationError::InvalidDistribution { row });
             }
             if w > 0.0 {
@@ -171,7 +171,9 @@ mod tests {
         let scores = [0.0f32; 50];
         let draw = |seed| {
             let mut s = Sampler::new(Some(seed));
-            (0..20).map(|_| s.sample(&scores, 0).unwrap()).collect::<Vec<_>>()
+            (0..20)
+                .map(|_| s.sample(&scores, 0).unwrap())
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(7), draw(7));
         assert_ne!(draw(7), draw(8));

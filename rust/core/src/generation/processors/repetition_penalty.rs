@@ -55,7 +55,10 @@ mod tests {
     fn skips_left_padding() {
         let p = RepetitionPenalty::new(2.0);
         let mut s = [4.0, 4.0];
-        let row = RowInput { input_ids: &[0, 0, 1], padding_length: 2 };
+        let row = RowInput {
+            input_ids: &[0, 0, 1],
+            padding_length: 2,
+        };
         p.process(&row, &mut s);
         assert_eq!(s, [4.0, 2.0]);
     }
