@@ -488,4 +488,34 @@ mod tests {
         let scores = out.sequences_scores.unwrap();
         assert!(scores[0] >= scores[1] && scores[2] >= scores[3]);
     }
+
+    #[test]
+    fn beam_sampling_with_a_narrow_top_k_runs_and_reproduces() {
+        // top_k = 2 leaves fewer non-zero candidates than the 6 beam search keeps: the draw must
+        // fill up instead of failing (as torch.multinomial does).
+        let params = GenerationParams {
+            do_sample: true,
+            num_beams: 3,
+            top_k: Some(2),
+            eos_token_ids: vec![0],
+            seed: Some(3),
+            ..GenerationParams::new(9)
+        };
+        let run = || {
+            let mut g = Generator::new(params.clone(), 2, 30, &[1, 1, 2, 2], None).unwrap();
+            let mut i = 0;
+            loop {
+                let logits: Vec<f32> = (0..g.rows() * 30)
+                    .map(|j| ((j * 7 + i) % 11) as f32)
+                    .collect();
+                i += 1;
+                if g.step(&logits, false).unwrap().done {
+                    return g.finalize();
+                }
+            }
+        };
+        let a = run();
+        assert_eq!(a.rows, 2);
+        assert_eq!(a, run());
+    }
 }

@@ -112,6 +112,10 @@ impl Sampler {
 
     /// Sample `k` distinct indices from `softmax(scores)` without replacement (each draw removes the
     /// drawn index and renormalises), as `torch.multinomial(..., replacement=False)`.
+    ///
+    /// When fewer than `k` indices have non-zero probability, torch does not fail: it fills up with
+    /// zero-probability indices (beam sampling relies on that, since the `-1e9` beams of the first
+    /// step have probability exactly 0). We fill with the best-scoring remaining ones.
     pub fn sample_without_replacement(
         &mut self,
         scores: &[f32],
@@ -120,11 +124,27 @@ impl Sampler {
     ) -> Result<Vec<usize>> {
         let mut probs = Vec::new();
         softmax_into(scores, &mut probs);
+        if probs.iter().any(|p| p.is_nan()) {
+            return Err(GenerationError::InvalidDistribution { row });
+        }
+        let positive = probs.iter().filter(|&&p| p > 0.0).count();
         let mut out = Vec::with_capacity(k);
-        for _ in 0..k {
+        for _ in 0..k.min(positive) {
             let i = self.draw(&probs, row)?;
             probs[i] = 0.0;
             out.push(i);
+        }
+        if out.len() < k {
+            let mut taken = vec![false; scores.len()];
+            for &i in &out {
+                taken[i] = true;
+            }
+            let rest: Vec<usize> = super::top_k_indices(scores, scores.len())
+                .into_iter()
+                .filter(|&i| !taken[i])
+                .take(k - out.len())
+                .collect();
+            out.extend(rest);
         }
         Ok(out)
     }
@@ -194,5 +214,10 @@ mod tests {
         let mut sorted = v.clone();
         sorted.sort();
         assert_eq!(sorted, vec![0, 1, 3]);
+        // Not enough non-zero probabilities: filled with the best remaining scores, as torch fills.
+        let v = s
+            .sample_without_replacement(&[0.0, -1e9, f32::NEG_INFINITY, -2e9], 3, 0)
+            .unwrap();
+        assert_eq!(v, vec![0, 1, 3]);
     }
 }
