@@ -150,3 +150,70 @@ class Tokenizer:
     def no_truncation(self) -> None: ...
     @property
     def truncation(self) -> dict[str, Any] | None: ...
+
+# --- generation (rust/python/src/generation.rs) -------------------------------------------------
+
+def set_seed(seed: int) -> None:
+    """Reseed the process-wide source from which generators without a `seed` draw theirs."""
+
+class Generator:
+    """The per-step work of `generate()`: logits processors, warpers, token choice, beam search.
+
+    Pass the `batch_size` prompts unexpanded; each becomes `max(num_beams, num_return_sequences)`
+    rows, repeated in place like `repeat_interleave`. Expand the model inputs the same way and give
+    `step` the last-position logits of all `rows` rows.
+
+        >>> g = Generator(1, 5, np.array([[1, 2]]), max_length=4, eos_token_ids=[0])
+        >>> g.step(np.zeros((1, 5), np.float32))["next_tokens"]
+        array([0])
+    """
+
+    def __init__(
+        self,
+        batch_size: int,
+        vocab_size: int,
+        prompt_ids: npt.NDArray[np.int64],
+        *,
+        max_length: int,
+        do_sample: bool = False,
+        num_beams: int = 1,
+        num_return_sequences: int = 1,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        min_p: float | None = None,
+        typical_p: float | None = None,
+        repetition_penalty: float | None = None,
+        no_repeat_ngram_size: int | None = None,
+        bad_words_ids: Sequence[Sequence[int]] | None = None,
+        suppress_tokens: Sequence[int] | None = None,
+        min_length: int = 0,
+        min_new_tokens: int | None = None,
+        eos_token_ids: int | Sequence[int] | None = None,
+        pad_token_id: int | None = None,
+        length_penalty: float = 1.0,
+        early_stopping: bool | Literal["never"] | None = None,
+        seed: int | None = None,
+        output_scores: bool = False,
+        attention_mask: npt.NDArray[np.int64] | None = None,
+    ) -> None: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def vocab_size(self) -> int: ...
+    @property
+    def prompt_length(self) -> int: ...
+    @property
+    def done(self) -> bool: ...
+    def step(self, logits: npt.NDArray[np.float32]) -> dict[str, Any]:
+        """`next_tokens` (rows,), `beam_indices` (rows,), `done`, and `scores` (rows, vocab) when
+        `output_scores`."""
+    def finalize(self) -> dict[str, npt.NDArray[Any]]:
+        """`sequences` (batch_size * num_return_sequences, length) and, for beam search,
+        `sequences_scores`."""
+    def process(
+        self,
+        logits: npt.NDArray[np.float32],
+        input_ids: npt.NDArray[np.int64],
+        attention_mask: npt.NDArray[np.int64] | None = None,
+    ) -> npt.NDArray[np.float32]: ...

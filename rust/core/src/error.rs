@@ -39,6 +39,9 @@ pub enum Error {
     /// The model cannot tokenize a piece (e.g. no `unk_token` for an unknown character).
     #[error("{0}")]
     Model(String),
+    /// Bad generation settings or inputs (see [`crate::generation::GenerationError`]).
+    #[error(transparent)]
+    Generation(#[from] crate::generation::GenerationError),
 }
 
 impl Error {

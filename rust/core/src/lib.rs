@@ -8,6 +8,7 @@
 
 pub mod decoders;
 pub mod error;
+pub mod generation;
 pub mod models;
 pub mod normalizers;
 pub mod pre_tokenizers;

@@ -60,6 +60,13 @@ pub fn to_py(err: Error) -> PyErr {
             Error::IdOutOfRange { .. } => raise(py, "InvalidTokenIdError", message, |m| {
                 PyValueError::new_err(m)
             }),
+            // Every generation error is about the caller's settings or arrays.
+            Error::Generation(_) => raise(
+                py,
+                "GenerationError",
+                message,
+                PyValueError::new_err::<String>,
+            ),
         }
     })
 }

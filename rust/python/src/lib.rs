@@ -1,9 +1,10 @@
 //! `ferroformers._core`: the PyO3 bindings. Type conversion, GIL release and error mapping only;
-//! all tokenization logic lives in the `ferroformers-core` crate.
+//! all tokenization and generation logic lives in the `ferroformers-core` crate.
 
 mod added_token;
 mod encoding;
 mod errors;
+mod generation;
 mod inputs;
 mod tokenizer;
 
@@ -31,6 +32,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tokenizer::PyTokenizer>()?;
     m.add_class::<encoding::PyEncoding>()?;
     m.add_class::<added_token::PyAddedToken>()?;
+    m.add_class::<generation::PyGenerator>()?;
+    m.add_function(wrap_pyfunction!(generation::set_seed, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
