@@ -37,6 +37,13 @@ _MODEL_NAMES = (
     "PretrainedConfig",
     "PreTrainedModel",
 )
+# Generation names, also resolved on first access (they import torch too).
+_GENERATION_NAMES = (
+    "GenerationConfig",
+    "TextStreamer",
+    "TextIteratorStreamer",
+    "set_seed",
+)
 
 
 def __getattr__(name: str):
@@ -44,6 +51,12 @@ def __getattr__(name: str):
         from . import models
 
         value = getattr(models, name)
+        globals()[name] = value
+        return value
+    if name in _GENERATION_NAMES:
+        from . import generation
+
+        value = getattr(generation, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'ferroformers' has no attribute {name!r}")
@@ -80,6 +93,7 @@ __all__ = [
     "UnsupportedModelError",
     "WeightShapeMismatchError",
     *_MODEL_NAMES,
+    *_GENERATION_NAMES,
     "get_num_threads",
     "set_num_threads",
 ]

@@ -25,6 +25,7 @@ import math
 import torch
 from torch import nn
 
+from ..generation.utils import GenerationMixin
 from .activations import get_activation
 from .attention import attend, causal_mask
 from .cache import DynamicCache, LegacyCache, as_cache
@@ -281,7 +282,7 @@ class GPT2Model(GPT2PreTrainedModel):
         return out if return_dict else out.to_tuple()
 
 
-class GPT2LMHeadModel(GPT2PreTrainedModel):
+class GPT2LMHeadModel(GenerationMixin, GPT2PreTrainedModel):
     """GPT-2 with a language-modelling head (tied to ``wte``): logits (B, T, vocab_size), loss on ``labels``."""
 
     _tied_weights_keys = ["lm_head.weight"]

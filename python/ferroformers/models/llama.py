@@ -33,6 +33,7 @@ import math
 import torch
 from torch import nn
 
+from ..generation.utils import GenerationMixin
 from .activations import get_activation
 from .attention import attend, causal_mask
 from .cache import DynamicCache, LegacyCache, as_cache
@@ -512,7 +513,7 @@ class LlamaModel(LlamaPreTrainedModel):
         return out if return_dict else out.to_tuple()
 
 
-class LlamaForCausalLM(LlamaPreTrainedModel):
+class LlamaForCausalLM(GenerationMixin, LlamaPreTrainedModel):
     """The decoder with a language-modelling head: logits (B, T, vocab_size), loss on ``labels``."""
 
     _tied_weights_keys = ["lm_head.weight"]

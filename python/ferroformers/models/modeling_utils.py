@@ -239,6 +239,8 @@ class PreTrainedModel(nn.Module):
         target_dtype = _resolve_dtype(dtype, config)
         model.to(device=device, dtype=target_dtype)
         model.config.dtype = model.dtype
+        if model.can_generate() and hasattr(type(model), "generation_config"):
+            model.generation_config = _load_generation_config(name_or_path, config, hub_kwargs)
         model.eval()  # as transformers: a loaded model is ready for inference (dropout off)
         return model
 
@@ -352,7 +354,13 @@ class PreTrainedModel(nn.Module):
         self.config.dtype = self.dtype
         self.config.save_pretrained(folder)
         if self.can_generate():
-            (folder / GENERATION_CONFIG_NAME).write_text(_generation_config_json(self.config), encoding="utf-8")
+            from ..generation.configuration import GenerationConfig
+
+            # Models without the generate() mixin still record the defaults their config implies.
+            generation_config = getattr(self, "generation_config", None) or GenerationConfig.from_model_config(
+                self.config
+            )
+            generation_config.save_pretrained(folder)
 
         if state_dict is None:
             state_dict = self.state_dict()
@@ -514,14 +522,15 @@ def _split_into_shards(tensors: dict[str, torch.Tensor], limit: int) -> list[lis
     return shards
 
 
-def _generation_config_json(config: PretrainedConfig) -> str:
-    """The generation defaults transformers derives from a decoder's config (its special token ids)."""
-    values: dict[str, Any] = {"_from_model_config": True}
-    for key in ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id"):
-        value = getattr(config, key, None)
-        if value is not None:
-            values[key] = value
-    return json.dumps(values, indent=2, sort_keys=True) + "\n"
+def _load_generation_config(name_or_path: str | os.PathLike, config: PretrainedConfig, hub_kwargs: dict):
+    """The checkpoint's generation_config.json, else the defaults derived from the model config (as transformers)."""
+    from ..generation.configuration import GenerationConfig
+    from ..hub import resolve_files
+
+    found = resolve_files(name_or_path, [GENERATION_CONFIG_NAME], what="model", **hub_kwargs)
+    if GENERATION_CONFIG_NAME in found:
+        return GenerationConfig.from_dict(json.loads(Path(found[GENERATION_CONFIG_NAME]).read_text(encoding="utf-8")))
+    return GenerationConfig.from_model_config(config)
 
 
 __all__ = [
