@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import _core
 from .errors import (
     FerroformersError,
+    GenerationError,
     HubError,
     InvalidTokenIdError,
     ModelFileError,
@@ -82,6 +83,7 @@ __all__ = [
     "PreTrainedTokenizerFast",
     "Tokenizer",
     "FerroformersError",
+    "GenerationError",
     "HubError",
     "InvalidTokenIdError",
     "ModelNotFoundError",

@@ -208,6 +208,7 @@ class Generator:
     def step(self, logits: npt.NDArray[np.float32]) -> dict[str, Any]:
         """`next_tokens` (rows,), `beam_indices` (rows,), `done`, and `scores` (rows, vocab) when
         `output_scores`."""
+    def stop_rows(self, stopped: Sequence[bool]) -> bool: ...
     def finalize(self) -> dict[str, npt.NDArray[Any]]:
         """`sequences` (batch_size * num_return_sequences, length) and, for beam search,
         `sequences_scores`."""

@@ -37,6 +37,10 @@ class InvalidTokenIdError(TokenizationError, IndexError):
     """A token id is negative or not below the vocabulary size (with added tokens)."""
 
 
+class GenerationError(FerroformersError, ValueError):
+    """generate() was given settings or inputs it cannot work with."""
+
+
 class HubError(FerroformersError, OSError):
     """Resolving files on the Hugging Face Hub (or its local cache) failed."""
 
@@ -64,6 +68,7 @@ __all__ = [
     "UnsupportedComponentError",
     "TokenizationError",
     "InvalidTokenIdError",
+    "GenerationError",
     "HubError",
     "ModelNotFoundError",
     "ModelFileError",

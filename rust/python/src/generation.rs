@@ -277,6 +277,12 @@ impl PyGenerator {
     }
 
     /// The generated sequences, prompt included, padded as transformers pads them.
+    /// Mark rows finished (a stop string matched); returns whether every row is finished.
+    fn stop_rows(&mut self, stopped: Vec<bool>) -> PyResult<bool> {
+        let inner = &mut self.inner;
+        guarded(|| Ok(inner.stop_rows(&stopped)?))
+    }
+
     fn finalize<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let out = self.inner.finalize();
         let dict = PyDict::new(py);

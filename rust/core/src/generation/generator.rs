@@ -310,6 +310,31 @@ impl Generator {
         })
     }
 
+    /// Mark rows finished because of a criterion checked outside (stop strings, which need the
+    /// tokenizer): they get the pad token from now on, as after an end-of-sequence token. Returns
+    /// whether every row is now finished. Greedy decoding and sampling only.
+    pub fn stop_rows(&mut self, stopped: &[bool]) -> Result<bool> {
+        if stopped.len() != self.rows() {
+            return Err(GenerationError::InvalidInput(format!(
+                "stop_rows expects one flag per row ({}), got {}",
+                self.rows(),
+                stopped.len()
+            )));
+        }
+        match &mut self.search {
+            Search::Beams(_) => Err(GenerationError::InvalidInput(
+                "stop strings are not supported with beam search (num_beams > 1)".into(),
+            )),
+            Search::Sequences { stopping, .. } => {
+                for (row, _) in stopped.iter().enumerate().filter(|(_, &s)| s) {
+                    stopping.finish(row);
+                }
+                self.done = self.done || stopping.all_finished();
+                Ok(self.done)
+            }
+        }
+    }
+
     /// The sequences so far (all of them once `done`): for greedy and sampling every row as it
     /// stands; for beam search the best `num_return_sequences` hypotheses per prompt.
     pub fn finalize(&self) -> FinalOutput {

@@ -37,6 +37,11 @@ impl StoppingCriteria {
         }
     }
 
+    /// Mark `row` finished from outside (a stop string matched in its decoded text).
+    pub fn finish(&mut self, row: usize) {
+        self.finished[row] = true;
+    }
+
     pub fn is_finished(&self, row: usize) -> bool {
         self.finished[row]
     }
