@@ -278,19 +278,30 @@ impl Generator {
                 stopping,
             } => {
                 let pad = self.params.effective_pad_token_id().unwrap_or(0);
-                let mut next_tokens = Vec::with_capacity(rows);
-                for (r, row_scores) in scores.chunks(v).enumerate() {
-                    // Finished rows are still sampled, as in transformers, then overwritten with pad.
-                    let mut token = if self.params.do_sample {
-                        self.sampler.sample(row_scores, r)?
-                    } else {
-                        argmax(row_scores)
-                    } as u32;
-                    if stopping.pads_finished_rows() && stopping.is_finished(r) {
-                        token = pad;
-                    }
-                    next_tokens.push(token);
-                }
+                // Finished rows are still sampled, as in transformers, then overwritten with pad.
+                let chosen: Vec<usize> = if !self.params.do_sample {
+                    scores.chunks(v).map(argmax).collect()
+                } else if rows > 1 && scores.len() >= PARALLEL_MIN_SCORES {
+                    self.sampler.sample_rows(&scores, v)?
+                } else {
+                    let sampler = &mut self.sampler;
+                    scores
+                        .chunks(v)
+                        .enumerate()
+                        .map(|(r, row)| sampler.sample(row, r))
+                        .collect::<Result<_>>()?
+                };
+                let next_tokens: Vec<u32> = chosen
+                    .into_iter()
+                    .enumerate()
+                    .map(|(r, token)| {
+                        if stopping.pads_finished_rows() && stopping.is_finished(r) {
+                            pad
+                        } else {
+                            token as u32
+                        }
+                    })
+                    .collect();
                 for (r, &t) in next_tokens.iter().enumerate() {
                     sequences[r].push(t);
                     stopping.update(r, sequences[r].len(), t);

@@ -171,9 +171,56 @@ pub(crate) fn log_softmax_in_place(scores: &mut [f32]) {
 
 /// Indices of `values` sorted ascending, ties by index (a stable sort, as torch's CPU sort is).
 pub(crate) fn argsort_ascending(values: &[f32]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..values.len()).collect();
-    idx.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    idx
+    if values.len() < RADIX_MIN_LEN {
+        let mut idx: Vec<usize> = (0..values.len()).collect();
+        idx.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+        return idx;
+    }
+    radix_argsort(values)
+}
+
+/// Below this length a comparison sort is as fast as three counting passes.
+const RADIX_MIN_LEN: usize = 512;
+
+/// `f32::total_cmp`'s order as an unsigned key: flip every bit of negatives, the sign bit of the rest.
+fn sortable_key(x: f32) -> u32 {
+    let bits = x.to_bits();
+    if bits & 0x8000_0000 != 0 {
+        !bits
+    } else {
+        bits | 0x8000_0000
+    }
+}
+
+/// A stable LSD radix argsort (three passes of 11, 11 and 10 bits): the same order as a stable
+/// `total_cmp` sort, in linear time. Sorting a vocabulary-sized row every step is what top-p costs,
+/// and a comparison sort of 50k scores took ~1.4 ms of a ~1.6 ms sampling step.
+fn radix_argsort(values: &[f32]) -> Vec<usize> {
+    let n = values.len();
+    let mut pairs: Vec<(u32, u32)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (sortable_key(v), i as u32))
+        .collect();
+    let mut scratch: Vec<(u32, u32)> = vec![(0, 0); n];
+    for (shift, bits) in [(0u32, 11u32), (11, 11), (22, 10)] {
+        let buckets = 1usize << bits;
+        let mask = (buckets - 1) as u32;
+        let mut counts = vec![0usize; buckets + 1];
+        for &(key, _) in &pairs {
+            counts[((key >> shift) & mask) as usize + 1] += 1;
+        }
+        for b in 0..buckets {
+            counts[b + 1] += counts[b];
+        }
+        for &pair in &pairs {
+            let b = ((pair.0 >> shift) & mask) as usize;
+            scratch[counts[b]] = pair;
+            counts[b] += 1;
+        }
+        std::mem::swap(&mut pairs, &mut scratch);
+    }
+    pairs.into_iter().map(|(_, i)| i as usize).collect()
 }
 
 /// Indices of the `k` largest `values`, largest first; equal values keep index order. (torch.topk
@@ -189,6 +236,37 @@ pub(crate) fn top_k_indices(values: &[f32], k: usize) -> Vec<usize> {
     idx.sort_by(cmp);
     idx.truncate(k);
     idx
+}
+
+#[cfg(test)]
+mod radix_tests {
+    use super::*;
+
+    #[test]
+    fn radix_argsort_equals_stable_total_order_sort() {
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        };
+        let mut values: Vec<f32> = (0..5000)
+            .map(|_| ((next() % 2001) as f32 - 1000.0) / 7.0)
+            .collect();
+        values.extend([
+            f32::NEG_INFINITY,
+            f32::INFINITY,
+            -0.0,
+            0.0,
+            f32::NEG_INFINITY,
+            1e-40,
+            -1e-40,
+        ]);
+        let mut expected: Vec<usize> = (0..values.len()).collect();
+        expected.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+        assert_eq!(radix_argsort(&values), expected);
+    }
 }
 
 #[cfg(test)]

@@ -78,27 +78,8 @@ impl Sampler {
 
     /// Draw one index with probability proportional to `weights` (non-negative; zeros never drawn).
     fn draw(&mut self, weights: &[f32], row: usize) -> Result<usize> {
-        let total: f64 = weights.iter().map(|&w| w as f64).sum();
-        if total.is_nan() || total <= 0.0 || total.is_infinite() {
-            return Err(GenerationError::InvalidDistribution { row });
-        }
-        let target = self.uniform() * total;
-        let mut cumulative = 0.0f64;
-        let mut last_positive = None;
-        for (i, &w) in weights.iter().enumerate() {
-            if w.is_nan() || w < 0.0 {
-                return Err(GenerationError::InvalidDistribution { row });
-            }
-            if w > 0.0 {
-                cumulative += w as f64;
-                last_positive = Some(i);
-                if cumulative > target {
-                    return Ok(i);
-                }
-            }
-        }
-        // Rounding can leave the target just above the final sum.
-        last_positive.ok_or(GenerationError::InvalidDistribution { row })
+        let uniform = self.uniform();
+        draw_with(weights, uniform, row)
     }
 
     /// Sample one token from `softmax(scores)` (`row` only names the row in errors).
@@ -110,6 +91,51 @@ impl Sampler {
         out
     }
 
+    /// One token per row of `scores` (rows of `vocab` values), rows in parallel. The uniforms are
+    /// drawn first, in row order, so the tokens are the same as sampling the rows one by one.
+    pub fn sample_rows(&mut self, scores: &[f32], vocab: usize) -> Result<Vec<usize>> {
+        use rayon::prelude::*;
+        let uniforms: Vec<f64> = (0..scores.len() / vocab).map(|_| self.uniform()).collect();
+        scores
+            .par_chunks(vocab)
+            .zip(uniforms)
+            .enumerate()
+            .map(|(row, (row_scores, uniform))| {
+                let mut probs = Vec::new();
+                softmax_into(row_scores, &mut probs);
+                draw_with(&probs, uniform, row)
+            })
+            .collect()
+    }
+}
+
+/// Draw one index with probability proportional to `weights`, `uniform` in [0, 1) being the
+/// random number.
+fn draw_with(weights: &[f32], uniform: f64, row: usize) -> Result<usize> {
+    let total: f64 = weights.iter().map(|&w| w as f64).sum();
+    if total.is_nan() || total <= 0.0 || total.is_infinite() {
+        return Err(GenerationError::InvalidDistribution { row });
+    }
+    let target = uniform * total;
+    let mut cumulative = 0.0f64;
+    let mut last_positive = None;
+    for (i, &w) in weights.iter().enumerate() {
+        if w.is_nan() || w < 0.0 {
+            return Err(GenerationError::InvalidDistribution { row });
+        }
+        if w > 0.0 {
+            cumulative += w as f64;
+            last_positive = Some(i);
+            if cumulative > target {
+                return Ok(i);
+            }
+        }
+    }
+    // Rounding can leave the target just above the final sum.
+    last_positive.ok_or(GenerationError::InvalidDistribution { row })
+}
+
+impl Sampler {
     /// Sample `k` distinct indices from `softmax(scores)` without replacement (each draw removes the
     /// drawn index and renormalises), as `torch.multinomial(..., replacement=False)`.
     ///
