@@ -15,6 +15,13 @@ wrapping `model.forward`): the logits hand-off, the Rust sampler, mask/position/
 from __future__ import annotations
 
 import argparse
+import os
+
+# The same OpenMP spin setting ferroformers applies when it is imported before torch (see
+# ferroformers/__init__.py), set here before torch loads so that both libraries run under it.
+# Pass GOMP_SPINCOUNT or OMP_WAIT_POLICY in the environment to measure another setting.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 import statistics
 import time
 
@@ -110,7 +117,9 @@ def main() -> None:
 
     print(
         f"{NEW_TOKENS} new tokens after {PROMPT_LEN} prompt tokens, CPU float32, torch threads: "
-        f"{torch.get_num_threads()}, median of {runs}\n"
+        f"{torch.get_num_threads()}, median of {runs}, "
+        f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT', 'default')}, "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'default')}\n"
     )
     print(
         "| model | batch | decoding | ferroformers tok/s | transformers tok/s | ours / transformers | outside forward |"

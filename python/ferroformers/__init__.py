@@ -7,6 +7,17 @@
 
 from __future__ import annotations
 
+import os as _os
+import sys as _sys
+
+# torch's OpenMP threads spin-wait after every parallel region (libgomp's default spins for millions
+# of pause instructions: milliseconds at full CPU), which starves the Rust work ferroformers does
+# between torch calls (the sampling step of generate()). Unless the user chose a policy, and only if
+# torch (hence libgomp, which reads this once when it loads) is not loaded yet, spin far less.
+# Measured on 2 cores: top-p sampling step 5.5 ms -> 2.9 ms for 8 rows; model forwards unchanged.
+if "torch" not in _sys.modules and "OMP_WAIT_POLICY" not in _os.environ:
+    _os.environ.setdefault("GOMP_SPINCOUNT", "20000")
+
 from . import _core
 from .errors import (
     FerroformersError,

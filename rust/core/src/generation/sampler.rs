@@ -76,6 +76,20 @@ impl Sampler {
         (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
+    /// Draw one index from `softmax(scores)`. The weights need not be normalised for a draw, so this
+    /// makes one pass of `exp` and leaves the division out (`weights` is scratch space).
+    fn sample_with(
+        scores: &[f32],
+        uniform: f64,
+        row: usize,
+        weights: &mut Vec<f32>,
+    ) -> Result<usize> {
+        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        weights.clear();
+        weights.extend(scores.iter().map(|&s| (s - max).exp()));
+        draw_with(weights, uniform, row)
+    }
+
     /// Draw one index with probability proportional to `weights` (non-negative; zeros never drawn).
     fn draw(&mut self, weights: &[f32], row: usize) -> Result<usize> {
         let uniform = self.uniform();
@@ -84,10 +98,10 @@ impl Sampler {
 
     /// Sample one token from `softmax(scores)` (`row` only names the row in errors).
     pub fn sample(&mut self, scores: &[f32], row: usize) -> Result<usize> {
-        let mut probs = std::mem::take(&mut self.probs);
-        softmax_into(scores, &mut probs);
-        let out = self.draw(&probs, row);
-        self.probs = probs;
+        let mut weights = std::mem::take(&mut self.probs);
+        let uniform = self.uniform();
+        let out = Self::sample_with(scores, uniform, row, &mut weights);
+        self.probs = weights;
         out
     }
 
@@ -101,9 +115,7 @@ impl Sampler {
             .zip(uniforms)
             .enumerate()
             .map(|(row, (row_scores, uniform))| {
-                let mut probs = Vec::new();
-                softmax_into(row_scores, &mut probs);
-                draw_with(&probs, uniform, row)
+                Self::sample_with(row_scores, uniform, row, &mut Vec::new())
             })
             .collect()
     }

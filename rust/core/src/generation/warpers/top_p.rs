@@ -1,6 +1,6 @@
 //! `TopP` (transformers' `TopPLogitsWarper`, nucleus sampling).
 
-use crate::generation::{argsort_ascending, softmax_into, LogitsProcessor, RowInput};
+use crate::generation::{argsort_ascending, LogitsProcessor, RowInput};
 
 /// Keeps the smallest set of most likely tokens whose probabilities add up to at least `top_p`.
 ///
@@ -25,18 +25,26 @@ impl TopP {
 impl LogitsProcessor for TopP {
     fn process(&self, _row: &RowInput<'_>, scores: &mut [f32]) {
         let n = scores.len();
+        if n == 0 {
+            return;
+        }
         let order = argsort_ascending(scores);
-        let sorted: Vec<f32> = order.iter().map(|&i| scores[i]).collect();
-        let mut probs = Vec::with_capacity(n);
-        softmax_into(&sorted, &mut probs);
+        // The softmax normaliser, summed in f64 as `softmax_into` does; each probability is then
+        // computed only for the tokens the loop visits (from the unlikely end, until the cumulative
+        // mass passes the threshold), instead of exponentiating the whole sorted row.
+        let max = scores[order[n - 1]];
+        let sum: f64 = scores.iter().map(|&s| (s - max).exp() as f64).sum();
+        let inv = (1.0 / sum) as f32;
         // torch's CPU cumsum accumulates f32 in f64 and rounds each output to f32.
         let keep_from = n.saturating_sub(self.min_tokens_to_keep);
         let mut cumulative = 0.0f64;
-        for (pos, &i) in order.iter().enumerate().take(keep_from) {
-            cumulative += probs[pos] as f64;
-            if cumulative as f32 <= self.threshold {
-                scores[i] = f32::NEG_INFINITY;
+        for &i in order.iter().take(keep_from) {
+            cumulative += ((scores[i] - max).exp() * inv) as f64;
+            if cumulative as f32 > self.threshold {
+                // The cumulative sum only grows: every later (likelier) token is kept.
+                break;
             }
+            scores[i] = f32::NEG_INFINITY;
         }
     }
 }
