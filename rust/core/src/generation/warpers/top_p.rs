@@ -1,6 +1,6 @@
 //! `TopP` (transformers' `TopPLogitsWarper`, nucleus sampling).
 
-use crate::generation::{argsort_ascending, LogitsProcessor, RowInput};
+use crate::generation::{sortable_key, value_of_key, with_sorted_pairs, LogitsProcessor, RowInput};
 
 /// Keeps the smallest set of most likely tokens whose probabilities add up to at least `top_p`.
 ///
@@ -24,27 +24,62 @@ impl TopP {
 
 impl LogitsProcessor for TopP {
     fn process(&self, _row: &RowInput<'_>, scores: &mut [f32]) {
-        let n = scores.len();
-        if n == 0 {
+        if scores.is_empty() {
             return;
         }
-        let order = argsort_ascending(scores);
-        // The softmax normaliser, summed in f64 as `softmax_into` does; each probability is then
-        // computed only for the tokens the loop visits (from the unlikely end, until the cumulative
-        // mass passes the threshold), instead of exponentiating the whole sorted row.
-        let max = scores[order[n - 1]];
-        let sum: f64 = scores.iter().map(|&s| (s - max).exp() as f64).sum();
+        thread_local! {
+            static EXPS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        // The first position of the ascending order that is kept, as a (sort key, index) pair.
+        let cut = EXPS.with(|cell| {
+            let exps = &mut *cell.borrow_mut();
+            with_sorted_pairs(scores, |pairs| self.first_kept(pairs, exps))
+        });
+        if let Some((key, index)) = cut {
+            // Everything before the cut in the (stable) ascending order goes: one sequential pass
+            // instead of scattered writes.
+            for (i, s) in scores.iter_mut().enumerate() {
+                let k = sortable_key(*s);
+                if k < key || (k == key && (i as u32) < index) {
+                    *s = f32::NEG_INFINITY;
+                }
+            }
+        }
+    }
+}
+
+impl TopP {
+    /// Walk the ascending probabilities (softmax of the sorted scores, normaliser summed in f64 as
+    /// `softmax_into` does) until their running sum passes the threshold; `None` when nothing is
+    /// removed.
+    fn first_kept(&self, pairs: &[(u32, u32)], exps: &mut Vec<f32>) -> Option<(u32, u32)> {
+        let n = pairs.len();
+        let max = value_of_key(pairs[n - 1].0);
+        exps.clear();
+        exps.extend(
+            pairs
+                .iter()
+                .map(|&(key, _)| (value_of_key(key) - max).exp()),
+        );
+        let sum: f64 = exps.iter().map(|&e| e as f64).sum();
         let inv = (1.0 / sum) as f32;
         // torch's CPU cumsum accumulates f32 in f64 and rounds each output to f32.
         let keep_from = n.saturating_sub(self.min_tokens_to_keep);
         let mut cumulative = 0.0f64;
-        for &i in order.iter().take(keep_from) {
-            cumulative += ((scores[i] - max).exp() * inv) as f64;
+        let mut cut = keep_from;
+        for (pos, &e) in exps.iter().enumerate().take(keep_from) {
+            cumulative += (e * inv) as f64;
             if cumulative as f32 > self.threshold {
                 // The cumulative sum only grows: every later (likelier) token is kept.
+                cut = pos;
                 break;
             }
-            scores[i] = f32::NEG_INFINITY;
+        }
+        match cut {
+            0 => None,
+            c if c < n => Some(pairs[c]),
+            // The whole row goes (only possible with min_tokens_to_keep = 0).
+            _ => Some((u32::MAX, u32::MAX)),
         }
     }
 }
