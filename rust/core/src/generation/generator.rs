@@ -251,6 +251,17 @@ impl Generator {
                 scores.chunks_mut(v).for_each(f);
             }
         }
+        // Sampling several rows: process and draw each row in one parallel pass (one fork-join per
+        // step instead of two). The uniforms are drawn first, in row order, so the tokens are the
+        // same as processing and sampling the rows one after the other.
+        let fused =
+            !is_beam && self.params.do_sample && rows > 1 && scores.len() >= PARALLEL_MIN_SCORES;
+        let uniforms = if fused {
+            self.sampler.uniforms(rows)
+        } else {
+            Vec::new()
+        };
+        let mut sampled: Option<Vec<usize>> = None;
         {
             let seqs = self.sequences();
             let inputs: Vec<RowInput<'_>> = seqs
@@ -261,7 +272,22 @@ impl Generator {
                     padding_length: p,
                 })
                 .collect();
-            self.process_rows(&mut scores, &inputs);
+            if fused {
+                let processors = &self.processors;
+                let tokens = scores
+                    .par_chunks_mut(v)
+                    .zip(inputs.par_iter())
+                    .zip(uniforms)
+                    .enumerate()
+                    .map(|(r, ((row_scores, input), uniform))| {
+                        apply_processors(processors, input, row_scores);
+                        Sampler::sample_with(row_scores, uniform, r, &mut Vec::new())
+                    })
+                    .collect::<Result<Vec<usize>>>()?;
+                sampled = Some(tokens);
+            } else {
+                self.process_rows(&mut scores, &inputs);
+            }
         }
         let out = match &mut self.search {
             Search::Beams(beams) => {
@@ -279,7 +305,9 @@ impl Generator {
             } => {
                 let pad = self.params.effective_pad_token_id().unwrap_or(0);
                 // Finished rows are still sampled, as in transformers, then overwritten with pad.
-                let chosen: Vec<usize> = if !self.params.do_sample {
+                let chosen: Vec<usize> = if let Some(tokens) = sampled {
+                    tokens
+                } else if !self.params.do_sample {
                     scores.chunks(v).map(argmax).collect()
                 } else if rows > 1 && scores.len() >= PARALLEL_MIN_SCORES {
                     self.sampler.sample_rows(&scores, v)?

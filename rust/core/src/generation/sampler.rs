@@ -78,7 +78,7 @@ impl Sampler {
 
     /// Draw one index from `softmax(scores)`. The weights need not be normalised for a draw, so this
     /// makes one pass of `exp` and leaves the division out (`weights` is scratch space).
-    fn sample_with(
+    pub(crate) fn sample_with(
         scores: &[f32],
         uniform: f64,
         row: usize,
@@ -103,6 +103,11 @@ impl Sampler {
         let out = Self::sample_with(scores, uniform, row, &mut weights);
         self.probs = weights;
         out
+    }
+
+    /// `n` uniforms in [0, 1), as `n` successive draws would use them.
+    pub(crate) fn uniforms(&mut self, n: usize) -> Vec<f64> {
+        (0..n).map(|_| self.uniform()).collect()
     }
 
     /// One token per row of `scores` (rows of `vocab` values), rows in parallel. The uniforms are
