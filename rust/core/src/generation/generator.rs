@@ -251,12 +251,12 @@ impl Generator {
                 scores.chunks_mut(v).for_each(f);
             }
         }
-        // Sampling several rows: process and draw each row in one parallel pass (one fork-join per
-        // step instead of two). The uniforms are drawn first, in row order, so the tokens are the
-        // same as processing and sampling the rows one after the other.
-        let fused =
-            !is_beam && self.params.do_sample && rows > 1 && scores.len() >= PARALLEL_MIN_SCORES;
-        let uniforms = if fused {
+        // Sampling: process and draw each row in one pass, rows in parallel when there is enough
+        // work. The uniforms are drawn first, in row order, so the tokens do not depend on how the
+        // rows are scheduled. When top-p is the last warper it draws the token itself from the
+        // probabilities it computes anyway (and still writes its -inf only when scores are asked for).
+        let sampling = !is_beam && self.params.do_sample;
+        let uniforms = if sampling {
             self.sampler.uniforms(rows)
         } else {
             Vec::new()
@@ -272,18 +272,44 @@ impl Generator {
                     padding_length: p,
                 })
                 .collect();
-            if fused {
-                let processors = &self.processors;
-                let tokens = scores
-                    .par_chunks_mut(v)
-                    .zip(inputs.par_iter())
-                    .zip(uniforms)
-                    .enumerate()
-                    .map(|(r, ((row_scores, input), uniform))| {
-                        apply_processors(processors, input, row_scores);
-                        Sampler::sample_with(row_scores, uniform, r, &mut Vec::new())
-                    })
-                    .collect::<Result<Vec<usize>>>()?;
+            if sampling {
+                let nucleus = self.processors.last().and_then(|p| p.as_top_p());
+                let before =
+                    &self.processors[..self.processors.len() - usize::from(nucleus.is_some())];
+                let choose = |(r, ((row_scores, input), uniform)): (
+                    usize,
+                    ((&mut [f32], &RowInput<'_>), f64),
+                )|
+                 -> Result<usize> {
+                    apply_processors(before, input, row_scores);
+                    match nucleus {
+                        Some(top_p) => {
+                            let token = top_p.sample(row_scores, uniform, r)?;
+                            if output_scores {
+                                top_p.process(input, row_scores);
+                            }
+                            Ok(token)
+                        }
+                        None => Sampler::sample_with(row_scores, uniform, r, &mut Vec::new()),
+                    }
+                };
+                let tokens = if rows > 1 && scores.len() >= PARALLEL_MIN_SCORES {
+                    scores
+                        .par_chunks_mut(v)
+                        .zip(inputs.par_iter())
+                        .zip(uniforms)
+                        .enumerate()
+                        .map(choose)
+                        .collect::<Result<Vec<usize>>>()?
+                } else {
+                    scores
+                        .chunks_mut(v)
+                        .zip(inputs.iter())
+                        .zip(uniforms)
+                        .enumerate()
+                        .map(choose)
+                        .collect::<Result<Vec<usize>>>()?
+                };
                 sampled = Some(tokens);
             } else {
                 self.process_rows(&mut scores, &inputs);
@@ -305,19 +331,9 @@ impl Generator {
             } => {
                 let pad = self.params.effective_pad_token_id().unwrap_or(0);
                 // Finished rows are still sampled, as in transformers, then overwritten with pad.
-                let chosen: Vec<usize> = if let Some(tokens) = sampled {
-                    tokens
-                } else if !self.params.do_sample {
-                    scores.chunks(v).map(argmax).collect()
-                } else if rows > 1 && scores.len() >= PARALLEL_MIN_SCORES {
-                    self.sampler.sample_rows(&scores, v)?
-                } else {
-                    let sampler = &mut self.sampler;
-                    scores
-                        .chunks(v)
-                        .enumerate()
-                        .map(|(r, row)| sampler.sample(row, r))
-                        .collect::<Result<_>>()?
+                let chosen: Vec<usize> = match sampled {
+                    Some(tokens) => tokens,
+                    None => scores.chunks(v).map(argmax).collect(),
                 };
                 let next_tokens: Vec<u32> = chosen
                     .into_iter()

@@ -71,6 +71,12 @@ impl<'a> RowInput<'a> {
 /// Filtered tokens get `f32::NEG_INFINITY`, transformers' `filter_value`.
 pub trait LogitsProcessor: Send + Sync + std::fmt::Debug {
     fn process(&self, row: &RowInput<'_>, scores: &mut [f32]);
+
+    /// The top-p warper, when this is one: as the last warper it can draw the token itself from
+    /// the probabilities it computed anyway (see [`warpers::TopP::sample`]).
+    fn as_top_p(&self) -> Option<&warpers::TopP> {
+        None
+    }
 }
 
 /// The processors `params` asks for, in transformers' order: first the processors, then (only when

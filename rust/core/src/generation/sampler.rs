@@ -109,21 +109,6 @@ impl Sampler {
     pub(crate) fn uniforms(&mut self, n: usize) -> Vec<f64> {
         (0..n).map(|_| self.uniform()).collect()
     }
-
-    /// One token per row of `scores` (rows of `vocab` values), rows in parallel. The uniforms are
-    /// drawn first, in row order, so the tokens are the same as sampling the rows one by one.
-    pub fn sample_rows(&mut self, scores: &[f32], vocab: usize) -> Result<Vec<usize>> {
-        use rayon::prelude::*;
-        let uniforms: Vec<f64> = (0..scores.len() / vocab).map(|_| self.uniform()).collect();
-        scores
-            .par_chunks(vocab)
-            .zip(uniforms)
-            .enumerate()
-            .map(|(row, (row_scores, uniform))| {
-                Self::sample_with(row_scores, uniform, row, &mut Vec::new())
-            })
-            .collect()
-    }
 }
 
 /// Draw one index with probability proportional to `weights`, `uniform` in [0, 1) being the
