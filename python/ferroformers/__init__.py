@@ -56,6 +56,8 @@ _GENERATION_NAMES = (
     "TextIteratorStreamer",
     "set_seed",
 )
+# pipeline(), also resolved on first access (its tasks import torch).
+_PIPELINE_NAMES = ("pipeline",)
 
 
 def __getattr__(name: str):
@@ -69,6 +71,12 @@ def __getattr__(name: str):
         from . import generation
 
         value = getattr(generation, name)
+        globals()[name] = value
+        return value
+    if name in _PIPELINE_NAMES:
+        from . import pipelines
+
+        value = getattr(pipelines, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'ferroformers' has no attribute {name!r}")
@@ -107,6 +115,7 @@ __all__ = [
     "WeightShapeMismatchError",
     *_MODEL_NAMES,
     *_GENERATION_NAMES,
+    *_PIPELINE_NAMES,
     "get_num_threads",
     "set_num_threads",
 ]

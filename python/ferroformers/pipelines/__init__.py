@@ -1,0 +1,127 @@
+"""`pipeline()`: a model and its tokenizer behind one call, as transformers' `pipeline()`.
+
+    >>> from ferroformers import pipeline
+    >>> classify = pipeline("text-classification", model="path/to/folder")   # doctest: +SKIP
+    >>> classify("I love this")                                              # doctest: +SKIP
+    [{'label': 'POSITIVE', 'score': 0.99}]
+
+Tasks: text-generation, text-classification (alias sentiment-analysis), feature-extraction.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .base import Pipeline
+from .feature_extraction import FeatureExtractionPipeline
+from .text_classification import TextClassificationPipeline
+from .text_generation import TextGenerationPipeline
+
+# task -> (pipeline class, Auto model class name)
+SUPPORTED_TASKS: dict[str, tuple[type[Pipeline], str]] = {
+    "text-generation": (TextGenerationPipeline, "AutoModelForCausalLM"),
+    "text-classification": (TextClassificationPipeline, "AutoModelForSequenceClassification"),
+    "feature-extraction": (FeatureExtractionPipeline, "AutoModel"),
+}
+TASK_ALIASES = {"sentiment-analysis": "text-classification"}
+
+
+def _supported() -> str:
+    return ", ".join(sorted([*SUPPORTED_TASKS, *TASK_ALIASES]))
+
+
+def _task_of_architectures(architectures: list[str] | None, source: str) -> str:
+    for arch in architectures or []:
+        if arch.endswith("ForCausalLM") or arch.endswith("LMHeadModel"):
+            return "text-generation"
+        if arch.endswith("ForSequenceClassification"):
+            return "text-classification"
+        if arch.endswith("Model"):
+            return "feature-extraction"
+    raise ValueError(
+        f"cannot infer the task of {source} from its architectures {architectures!r}: "
+        f"give task=, one of {_supported()}"
+    )
+
+
+def pipeline(
+    task: str | None = None,
+    model: Any = None,
+    tokenizer: Any = None,
+    config: Any = None,
+    device: Any = None,
+    dtype: Any = None,
+    batch_size: int | None = None,
+    **kwargs: Any,
+) -> Pipeline:
+    """Build the pipeline for `task` around `model` (a local folder, a Hub id, or a loaded model).
+
+    The tokenizer is loaded from the model's folder unless given (a folder/Hub id or a tokenizer).
+    Without `task`, the config's `architectures` choose it. `device` and `dtype` place the model;
+    `batch_size` groups inputs into padded batches. Other keywords are defaults of every call
+    (`max_new_tokens=`, `top_k=`, ...); one the task does not take is a TypeError.
+    """
+    from ..models import auto as _auto  # imports torch: only when a pipeline is built
+
+    if model is None:
+        raise ValueError("pipeline() needs model=: a local folder, a Hub id, or a loaded model")
+    if task is not None:
+        task = TASK_ALIASES.get(task, task)
+        if task not in SUPPORTED_TASKS:
+            raise ValueError(f"Unknown task {task!r}: ferroformers supports {_supported()}")
+    trust_remote_code = kwargs.pop("trust_remote_code", False)
+    model_kwargs = dict(kwargs.pop("model_kwargs", None) or {})
+    if trust_remote_code:
+        model_kwargs["trust_remote_code"] = True
+
+    if isinstance(config, (str, os.PathLike)):
+        config = _auto.AutoConfig.from_pretrained(config)
+
+    if isinstance(model, (str, os.PathLike)):
+        source = str(model)
+        if task is None:
+            architectures = (config or _auto.AutoConfig.from_pretrained(source)).architectures
+            task = _task_of_architectures(architectures, repr(source))
+        auto_cls = getattr(_auto, SUPPORTED_TASKS[task][1])
+        load = dict(model_kwargs)
+        if config is not None:
+            load["config"] = config
+        if dtype is not None:
+            load["dtype"] = dtype
+        if device is not None:
+            load["device"] = device
+        model = auto_cls.from_pretrained(source, **load)
+    else:
+        if model_kwargs:
+            raise ValueError("model_kwargs only apply when model is a folder or Hub id")
+        if task is None:
+            architectures = [type(model).__name__, *(getattr(model.config, "architectures", None) or [])]
+            task = _task_of_architectures(architectures, type(model).__name__)
+        if dtype is not None:
+            from ..models.modeling_utils import _resolve_dtype
+
+            model.to(dtype=_resolve_dtype(dtype, model.config))
+
+    if tokenizer is None:
+        source = getattr(model.config, "name_or_path", "")
+        if not source:
+            raise ValueError("the model does not record the folder it came from: pass tokenizer=")
+        tokenizer = source
+    if isinstance(tokenizer, (str, os.PathLike)):
+        from ..tokenization import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer)
+
+    pipeline_cls = SUPPORTED_TASKS[task][0]
+    return pipeline_cls(model, tokenizer, task=task, device=device, batch_size=batch_size, **kwargs)
+
+
+__all__ = [
+    "FeatureExtractionPipeline",
+    "Pipeline",
+    "SUPPORTED_TASKS",
+    "TextClassificationPipeline",
+    "TextGenerationPipeline",
+    "pipeline",
+]
