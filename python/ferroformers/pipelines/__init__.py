@@ -40,8 +40,7 @@ def _task_of_architectures(architectures: list[str] | None, source: str) -> str:
         if arch.endswith("Model"):
             return "feature-extraction"
     raise ValueError(
-        f"cannot infer the task of {source} from its architectures {architectures!r}: "
-        f"give task=, one of {_supported()}"
+        f"cannot infer the task of {source} from its architectures {architectures!r}: give task=, one of {_supported()}"
     )
 
 

@@ -46,7 +46,9 @@ class TextClassificationPipeline(Pipeline):
             unknown = set(inputs) - {"text", "text_pair"}
             if "text" not in inputs or unknown:
                 raise ValueError('a text pair is given as {"text": ..., "text_pair": ...}')
-            return dict(self.tokenizer(inputs["text"], inputs.get("text_pair"), return_tensors="pt", **tokenizer_kwargs))
+            return dict(
+                self.tokenizer(inputs["text"], inputs.get("text_pair"), return_tensors="pt", **tokenizer_kwargs)
+            )
         if not isinstance(inputs, str):
             raise TypeError(
                 "text-classification takes a text, a list of texts, or {'text': ..., 'text_pair': ...} dicts; "

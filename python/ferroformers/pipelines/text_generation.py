@@ -9,8 +9,15 @@ import torch
 from .base import Pipeline
 
 _PIPELINE_KEYS = frozenset(
-    {"return_full_text", "return_text", "return_tensors", "clean_up_tokenization_spaces", "skip_special_tokens",
-     "add_special_tokens", "prefix"}
+    {
+        "return_full_text",
+        "return_text",
+        "return_tensors",
+        "clean_up_tokenization_spaces",
+        "skip_special_tokens",
+        "add_special_tokens",
+        "prefix",
+    }
 )
 
 
@@ -109,8 +116,13 @@ class TextGenerationPipeline(Pipeline):
 
     def _unbatch(self, outputs, batch, n):
         return [
-            {"sequences": outputs["sequences"][i], "prompt_length": outputs["prompt_length"],
-             "prompt_text": outputs["prompt_text"][i] if isinstance(outputs["prompt_text"], list) else outputs["prompt_text"]}
+            {
+                "sequences": outputs["sequences"][i],
+                "prompt_length": outputs["prompt_length"],
+                "prompt_text": outputs["prompt_text"][i]
+                if isinstance(outputs["prompt_text"], list)
+                else outputs["prompt_text"],
+            }
             for i in range(n)
         ]
 

