@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .base import Pipeline
+from .base import ChunkPipeline, Pipeline
 from .feature_extraction import FeatureExtractionPipeline
+from .pt_utils import KeyDataset, KeyPairDataset
 from .text_classification import TextClassificationPipeline
 from .text_generation import TextGenerationPipeline
 
@@ -117,6 +118,9 @@ def pipeline(
 
 
 __all__ = [
+    "ChunkPipeline",
+    "KeyDataset",
+    "KeyPairDataset",
     "FeatureExtractionPipeline",
     "Pipeline",
     "SUPPORTED_TASKS",

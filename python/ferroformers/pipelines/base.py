@@ -8,6 +8,8 @@ takes in `_sanitize_parameters`; a keyword no stage takes is a TypeError naming 
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -35,9 +37,7 @@ class Pipeline:
         if device is not None:
             self.model.to(device)
         self.model.eval()
-        if batch_size is not None and int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.batch_size = int(batch_size) if batch_size is not None else 1
+        self.batch_size = _check_batch_size(batch_size) if batch_size is not None else 1
         # Keywords given at construction are the defaults of every call.
         self._preprocess_params, self._forward_params, self._postprocess_params = self._sanitize_parameters(**kwargs)
 
@@ -111,30 +111,119 @@ class Pipeline:
         device = self.device
         return {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in model_inputs.items()}
 
-    def run(self, inputs: list[Any], preprocess_params: dict, forward_params: dict, postprocess_params: dict):
-        results: list[Any] = []
-        for start in range(0, len(inputs), self.batch_size):
-            chunk = inputs[start : start + self.batch_size]
-            items = [self.preprocess(x, **preprocess_params) for x in chunk]
-            batch = self._collate(items)
-            with torch.inference_mode():
-                outputs = self._forward(self._to_device(batch), **forward_params)
-            for per_input in self._unbatch(outputs, batch, len(chunk)):
-                results.append(self.postprocess(per_input, **postprocess_params))
-        return results
+    # -- the loop ----------------------------------------------------------------------------------
+    def _chunks(self, inputs: Any, preprocess_params: dict) -> list[dict[str, Any]]:
+        """The model inputs of one pipeline input: one for most tasks, several for `ChunkPipeline`s."""
+        return [self.preprocess(inputs, **preprocess_params)]
+
+    def _finish(self, outputs: list[Any], postprocess_params: dict) -> Any:
+        """One pipeline result from the model outputs of one input's chunks."""
+        return self.postprocess(outputs[0], **postprocess_params)
+
+    def _run_batch(self, items: list[dict[str, Any]], forward_params: dict) -> list[Any]:
+        batch = self._collate(items)
+        with torch.inference_mode():
+            outputs = self._forward(self._to_device(batch), **forward_params)
+        return self._unbatch(outputs, batch, len(items))
+
+    def iterate(
+        self,
+        inputs: Iterable[Any],
+        preprocess_params: dict,
+        forward_params: dict,
+        postprocess_params: dict,
+        batch_size: int | None = None,
+    ) -> Iterator[Any]:
+        """Results of `inputs`, lazily and in order: each is yielded once all its chunks went through the
+        model. Chunks of consecutive inputs share batches of `batch_size` model inputs."""
+        pending: list[tuple[list[Any], dict[str, Any]]] = []  # (owner's outputs list, model input)
+        owners: deque[tuple[int, list[Any]]] = deque()  # (number of chunks, outputs so far), in input order
+        batch_size = batch_size or self.batch_size
+
+        def ready():
+            while owners and len(owners[0][1]) == owners[0][0]:
+                _, outputs = owners.popleft()
+                yield self._finish(outputs, postprocess_params)
+
+        for item in inputs:
+            chunks = self._chunks(item, preprocess_params)
+            outputs: list[Any] = []
+            owners.append((len(chunks), outputs))
+            for chunk in chunks:
+                pending.append((outputs, chunk))
+                if len(pending) >= batch_size:
+                    self._dispatch(pending, forward_params)
+                    pending = []
+            yield from ready()
+        if pending:
+            self._dispatch(pending, forward_params)
+        yield from ready()
+
+    def _dispatch(self, pending: list[tuple[list[Any], dict[str, Any]]], forward_params: dict) -> None:
+        results = self._run_batch([chunk for _, chunk in pending], forward_params)
+        for (outputs, _), result in zip(pending, results):
+            outputs.append(result)
+
+    def run(
+        self,
+        inputs: list[Any],
+        preprocess_params: dict,
+        forward_params: dict,
+        postprocess_params: dict,
+        batch_size: int | None = None,
+    ) -> list[Any]:
+        return list(self.iterate(inputs, preprocess_params, forward_params, postprocess_params, batch_size))
 
     def _is_single(self, inputs: Any) -> bool:
         return not isinstance(inputs, (list, tuple))
 
-    def __call__(self, inputs: Any, **kwargs: Any) -> Any:
+    def __call__(self, inputs: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """Run the pipeline on one input, a list (-> a list of results), or an iterable such as a
+        generator, a `datasets.Dataset` or a `KeyDataset` (-> an iterator that yields results lazily)."""
+        if args:
+            # transformers accepts several inputs as positional arguments: pipe("a", "b") == pipe(["a", "b"])
+            inputs = [inputs, *args]
+        if inputs is None:
+            raise ValueError(f"{self.task} pipeline needs an input: a text, a list of texts or an iterable")
+        batch_size = self.batch_size if kwargs.get("batch_size") is None else _check_batch_size(kwargs["batch_size"])
+        kwargs.pop("batch_size", None)
+        kwargs.pop("num_workers", None)  # transformers' DataLoader workers: our loop runs in this process
         pre, fwd, post = self._sanitize_parameters(**kwargs)
-        pre = {**self._preprocess_params, **pre}
-        fwd = {**self._forward_params, **fwd}
-        post = {**self._postprocess_params, **post}
-        single = self._is_single(inputs)
-        items = [inputs] if single else list(inputs)
-        results = self.run(items, pre, fwd, post)
-        return results[0] if single else results
+        params = (
+            {**self._preprocess_params, **pre},
+            {**self._forward_params, **fwd},
+            {**self._postprocess_params, **post},
+        )
+        if self._is_single(inputs) and not _is_lazy_iterable(inputs):
+            return self.run([inputs], *params, batch_size=batch_size)[0]
+        if isinstance(inputs, (list, tuple)):
+            return self.run(list(inputs), *params, batch_size=batch_size)
+        return self.iterate(iter(inputs), *params, batch_size=batch_size)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(task={self.task!r}, model={type(self.model).__name__})"
+
+
+class ChunkPipeline(Pipeline):
+    """A pipeline whose input becomes several model inputs (long contexts split with a stride, one
+    premise/hypothesis pair per candidate label): `preprocess` returns the list of chunks and
+    `postprocess` receives the list of their model outputs, in order."""
+
+    def _chunks(self, inputs: Any, preprocess_params: dict) -> list[dict[str, Any]]:
+        return list(self.preprocess(inputs, **preprocess_params))
+
+    def _finish(self, outputs: list[Any], postprocess_params: dict) -> Any:
+        return self.postprocess(outputs, **postprocess_params)
+
+
+def _check_batch_size(batch_size: Any) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    return batch_size
+
+
+def _is_lazy_iterable(inputs: Any) -> bool:
+    """Generators, datasets and other iterables that are not a text, a dict, a list or a tensor."""
+    if isinstance(inputs, (str, bytes, dict, list, tuple, torch.Tensor)):
+        return False
+    return isinstance(inputs, Iterable)
