@@ -6,6 +6,7 @@ a missing folder is an error with a message, never a silent skip.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from functools import cache
@@ -56,3 +57,38 @@ def corpus_texts(shared_dir: Path) -> Callable[..., list[str]]:
         return list(_paragraphs(shared_dir, lang)[:limit])
 
     return read
+
+
+def _write_hub_snapshot(
+    hub: Path,
+    repo_id: str,
+    commit: str,
+    source: Path,
+    refs: tuple[str, ...] = ("main",),
+    suffixes: tuple[str, ...] | None = None,
+) -> None:
+    """Lay `source`'s files out as huggingface_hub's cache does:
+    ``models--org--name/{blobs/<sha256>, snapshots/<commit>/<file> -> ../../blobs/<sha256>, refs/<ref>}``.
+    ``suffixes`` keeps only files with those suffixes (``(".json",)``)."""
+    repo = hub / ("models--" + repo_id.replace("/", "--"))
+    (repo / "blobs").mkdir(parents=True, exist_ok=True)
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True, exist_ok=True)
+    for file in sorted(p for p in source.iterdir() if p.is_file()):
+        if suffixes is not None and file.suffix not in suffixes:
+            continue
+        data = file.read_bytes()
+        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+        if not blob.exists():
+            blob.write_bytes(data)
+        (snapshot / file.name).symlink_to(os.path.relpath(blob, snapshot))
+    (repo / "refs").mkdir(exist_ok=True)
+    for ref in refs:
+        (repo / "refs" / ref).write_text(commit)
+
+
+@pytest.fixture(scope="session")
+def write_hub_snapshot() -> Callable[..., None]:
+    """``write_hub_snapshot(hub_dir, repo_id, commit, source_folder, refs=("main",), suffixes=None)``: put a
+    folder into a Hub cache (``$HF_HOME/hub``) exactly as huggingface_hub lays out a download."""
+    return _write_hub_snapshot

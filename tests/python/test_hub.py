@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -14,32 +13,15 @@ from ferroformers import AutoTokenizer, FerroformersError, ModelNotFoundError
 SHARED = Path(os.environ.get("FERRO_SHARED") or Path(__file__).resolve().parents[2] / ".." / "shared").resolve()
 
 
-def write_snapshot(hub: Path, repo_id: str, commit: str, source: Path, refs: tuple[str, ...] = ("main",)) -> None:
-    """models--org--name/{blobs/<sha>, snapshots/<commit>/<file> -> ../../blobs/<sha>, refs/<ref>}."""
-    repo = hub / ("models--" + repo_id.replace("/", "--"))
-    (repo / "blobs").mkdir(parents=True, exist_ok=True)
-    snapshot = repo / "snapshots" / commit
-    snapshot.mkdir(parents=True, exist_ok=True)
-    for file in sorted(source.iterdir()):
-        if file.suffix != ".json":
-            continue
-        data = file.read_bytes()
-        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
-        if not blob.exists():
-            blob.write_bytes(data)
-        link = snapshot / file.name
-        link.symlink_to(os.path.relpath(blob, snapshot))
-    (repo / "refs").mkdir(exist_ok=True)
-    for ref in refs:
-        (repo / "refs" / ref).write_text(commit)
-
-
 @pytest.fixture()
-def offline_home(tmp_path, monkeypatch):
+def offline_home(tmp_path, monkeypatch, write_hub_snapshot):
     home = tmp_path / "hf_home"
     hub = home / "hub"
-    write_snapshot(hub, "org/name", "a" * 40, SHARED / "tokenizers" / "gpt2", refs=("main",))
-    write_snapshot(hub, "org/name", "b" * 40, SHARED / "tokenizers" / "bert-uncased", refs=("v1",))
+    # tokenizer.json without merges.txt/vocab.txt: the fast file alone must be enough
+    write_hub_snapshot(hub, "org/name", "a" * 40, SHARED / "tokenizers" / "gpt2", refs=("main",), suffixes=(".json",))
+    write_hub_snapshot(
+        hub, "org/name", "b" * 40, SHARED / "tokenizers" / "bert-uncased", refs=("v1",), suffixes=(".json",)
+    )
     monkeypatch.setenv("HF_HOME", str(home))
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

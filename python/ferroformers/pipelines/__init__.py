@@ -10,14 +10,19 @@ Tasks: text-generation, text-classification (alias sentiment-analysis), feature-
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
+from ..errors import ModelNotFoundError
 from .base import ChunkPipeline, Pipeline
+from .defaults import DEFAULT_MODELS
 from .feature_extraction import FeatureExtractionPipeline
 from .pt_utils import KeyDataset, KeyPairDataset
 from .text_classification import TextClassificationPipeline
 from .text_generation import TextGenerationPipeline
+
+logger = logging.getLogger("ferroformers.pipelines")
 
 # task -> (pipeline class, Auto model class name)
 SUPPORTED_TASKS: dict[str, tuple[type[Pipeline], str]] = {
@@ -58,18 +63,32 @@ def pipeline(
     """Build the pipeline for `task` around `model` (a local folder, a Hub id, or a loaded model).
 
     The tokenizer is loaded from the model's folder unless given (a folder/Hub id or a tokenizer).
-    Without `task`, the config's `architectures` choose it. `device` and `dtype` place the model;
-    `batch_size` groups inputs into padded batches. Other keywords are defaults of every call
+    Without `task`, the config's `architectures` choose it; without `model`, the task's default Hub model
+    (`DEFAULT_MODELS`, Hugging Face's choice) is loaded from the Hub cache or downloaded. `device` and
+    `dtype` place the model; `batch_size` groups inputs into padded batches. Other keywords are defaults of every call
     (`max_new_tokens=`, `top_k=`, ...); one the task does not take is a TypeError.
     """
     from ..models import auto as _auto  # imports torch: only when a pipeline is built
 
-    if model is None:
-        raise ValueError("pipeline() needs model=: a local folder, a Hub id, or a loaded model")
+    if task is None and model is None:
+        raise ValueError(
+            "pipeline() needs a task or a model: pipeline('text-classification'), or model= a local folder, "
+            "a Hub id or a loaded model"
+        )
     if task is not None:
         task = TASK_ALIASES.get(task, task)
         if task not in SUPPORTED_TASKS:
             raise ValueError(f"Unknown task {task!r}: ferroformers supports {_supported()}")
+    default_model = None
+    if model is None:
+        if tokenizer is not None and not isinstance(tokenizer, (str, os.PathLike)):
+            raise ValueError("a loaded tokenizer needs its model: pass model= too")
+        default_model = model = DEFAULT_MODELS[task]
+        logger.warning(
+            "No model was supplied, defaulted to %s for %s. Pass model= in production: the default may change.",
+            model,
+            task,
+        )
     trust_remote_code = kwargs.pop("trust_remote_code", False)
     model_kwargs = dict(kwargs.pop("model_kwargs", None) or {})
     if trust_remote_code:
@@ -91,7 +110,16 @@ def pipeline(
             load["dtype"] = dtype
         if device is not None:
             load["device"] = device
-        model = auto_cls.from_pretrained(source, **load)
+        try:
+            model = auto_cls.from_pretrained(source, **load)
+        except ModelNotFoundError as err:
+            if default_model is None:
+                raise
+            raise ModelNotFoundError(
+                f"pipeline({task!r}) without model= loads Hugging Face's default model {default_model!r}, which "
+                f"is not in the local Hub cache and cannot be downloaded now ({err}). Pass model= a local folder "
+                f"(or a loaded model), e.g. pipeline({task!r}, model='path/to/model')"
+            ) from err
     else:
         if model_kwargs:
             raise ValueError("model_kwargs only apply when model is a folder or Hub id")
@@ -119,6 +147,7 @@ def pipeline(
 
 __all__ = [
     "ChunkPipeline",
+    "DEFAULT_MODELS",
     "KeyDataset",
     "KeyPairDataset",
     "FeatureExtractionPipeline",

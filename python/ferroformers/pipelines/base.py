@@ -8,6 +8,7 @@ takes in `_sanitize_parameters`; a keyword no stage takes is a TypeError naming 
 
 from __future__ import annotations
 
+import inspect
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -109,7 +110,14 @@ class Pipeline:
 
     def _to_device(self, model_inputs: dict[str, Any]) -> dict[str, Any]:
         device = self.device
+        if "token_type_ids" in model_inputs and not self._model_takes("token_type_ids"):
+            # A BERT tokenizer in front of a DistilBERT model: the segment ids mean nothing to it.
+            model_inputs = {k: v for k, v in model_inputs.items() if k != "token_type_ids"}
         return {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in model_inputs.items()}
+
+    def _model_takes(self, name: str) -> bool:
+        parameters = inspect.signature(self.model.forward).parameters
+        return name in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
     # -- the loop ----------------------------------------------------------------------------------
     def _chunks(self, inputs: Any, preprocess_params: dict) -> list[dict[str, Any]]:
@@ -181,8 +189,10 @@ class Pipeline:
         """Run the pipeline on one input, a list (-> a list of results), or an iterable such as a
         generator, a `datasets.Dataset` or a `KeyDataset` (-> an iterator that yields results lazily)."""
         if args:
-            # transformers accepts several inputs as positional arguments: pipe("a", "b") == pipe(["a", "b"])
-            inputs = [inputs, *args]
+            # transformers logs and ignores extra positional arguments; losing inputs silently is worse
+            raise TypeError(
+                f"{self.task} pipeline takes one positional input, got {1 + len(args)}: pass several inputs as a list"
+            )
         if inputs is None:
             raise ValueError(f"{self.task} pipeline needs an input: a text, a list of texts or an iterable")
         batch_size = self.batch_size if kwargs.get("batch_size") is None else _check_batch_size(kwargs["batch_size"])

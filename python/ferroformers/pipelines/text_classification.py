@@ -92,8 +92,8 @@ class TextClassificationPipeline(Pipeline):
     def _is_single(self, inputs: Any) -> bool:
         return isinstance(inputs, (str, dict))
 
-    def __call__(self, inputs: Any, **kwargs: Any) -> Any:
-        result = super().__call__(inputs, **kwargs)
+    def __call__(self, inputs: Any = None, *args: Any, **kwargs: Any) -> Any:
+        result = super().__call__(inputs, *args, **kwargs)
         # As transformers: a single text without top_k gives a one-element list.
         # (transformers looks at the call's keywords only, so a top_k given at construction still wraps.)
         # A text pair dict is not wrapped (transformers wraps only a plain text).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -13,24 +12,8 @@ from ferroformers import AutoConfig, AutoModelForSequenceClassification, Ferrofo
 from ferroformers.models.bert import BertConfig, BertForSequenceClassification
 
 
-def write_snapshot(hub: Path, repo_id: str, commit: str, source: Path, ref: str = "main") -> None:
-    """models--org--name/{blobs/<sha256>, snapshots/<commit>/<file> -> ../../blobs/<sha256>, refs/<ref>}."""
-    repo = hub / ("models--" + repo_id.replace("/", "--"))
-    (repo / "blobs").mkdir(parents=True, exist_ok=True)
-    snapshot = repo / "snapshots" / commit
-    snapshot.mkdir(parents=True, exist_ok=True)
-    for file in sorted(p for p in source.iterdir() if p.is_file()):
-        data = file.read_bytes()
-        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
-        if not blob.exists():
-            blob.write_bytes(data)
-        (snapshot / file.name).symlink_to(os.path.relpath(blob, snapshot))
-    (repo / "refs").mkdir(exist_ok=True)
-    (repo / "refs" / ref).write_text(commit)
-
-
 @pytest.fixture()
-def cached_model(tmp_path, monkeypatch):
+def cached_model(tmp_path, monkeypatch, write_hub_snapshot):
     torch.manual_seed(0)
     config = BertConfig(
         vocab_size=99, hidden_size=32, num_hidden_layers=1, num_attention_heads=4, intermediate_size=37, num_labels=3
@@ -38,7 +21,7 @@ def cached_model(tmp_path, monkeypatch):
     model = BertForSequenceClassification(config).eval()
     model.save_pretrained(tmp_path / "saved", max_shard_size="30KB")  # sharded: the index resolves shards too
     home = tmp_path / "hf_home"
-    write_snapshot(home / "hub", "some-org/some-model", "c" * 40, tmp_path / "saved")
+    write_hub_snapshot(home / "hub", "some-org/some-model", "c" * 40, tmp_path / "saved")
     monkeypatch.setenv("HF_HOME", str(home))
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
