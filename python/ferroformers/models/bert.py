@@ -28,7 +28,7 @@ from .modeling_outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
-from .modeling_utils import PreTrainedModel
+from .modeling_utils import PreTrainedModel, check_sequence_fits
 
 
 class BertConfig(PretrainedConfig):
@@ -92,6 +92,7 @@ class BertEmbeddings(nn.Module):
         B, T = inputs_embeds.shape[:2]
         device = inputs_embeds.device
         if position_ids is None:
+            check_sequence_fits(T, self.position_embeddings.num_embeddings, "BERT")
             position_ids = torch.arange(T, device=device)[None, :]  # (1, T)
         if token_type_ids is None:
             token_type_ids = torch.zeros((B, T), dtype=torch.long, device=device)

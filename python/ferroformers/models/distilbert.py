@@ -29,7 +29,7 @@ from .modeling_outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
-from .modeling_utils import PreTrainedModel
+from .modeling_utils import PreTrainedModel, check_sequence_fits
 
 # DistilBERT fixes its LayerNorm epsilon instead of reading it from the config.
 _LN_EPS = 1e-12
@@ -95,6 +95,7 @@ class Embeddings(nn.Module):
             inputs_embeds = self.word_embeddings(input_ids)  # (B, T, C)
         T = inputs_embeds.shape[1]
         if position_ids is None:
+            check_sequence_fits(T, self.position_embeddings.num_embeddings, "DistilBERT")
             position_ids = torch.arange(T, device=inputs_embeds.device)[None, :]  # (1, T)
         return self.dropout(self.LayerNorm(inputs_embeds + self.position_embeddings(position_ids)))
 

@@ -33,7 +33,7 @@ from .configuration import PretrainedConfig
 from .heads import last_token_index
 from .losses import causal_lm_loss, sequence_classification_loss
 from .modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast, SequenceClassifierOutputWithPast
-from .modeling_utils import PreTrainedModel
+from .modeling_utils import PreTrainedModel, check_sequence_fits
 
 
 class GPT2Config(PretrainedConfig):
@@ -254,6 +254,7 @@ class GPT2Model(GPT2PreTrainedModel):
         cache = as_cache(past_key_values, use_cache)
         past_len = cache.get_seq_length() if cache is not None else 0
         if position_ids is None:
+            check_sequence_fits(past_len + T, self.wpe.num_embeddings, "GPT-2")
             position_ids = torch.arange(past_len, past_len + T, device=inputs_embeds.device)[None]  # (1, T)
         x = inputs_embeds + self.wpe(position_ids)
         if token_type_ids is not None:

@@ -543,3 +543,14 @@ __all__ = [
     "GENERATION_CONFIG_NAME",
     "CONFIG_NAME",
 ]
+
+
+def check_sequence_fits(length: int, positions: int, model_name: str) -> None:
+    """Refuse, with a message that says what to do, a sequence longer than a learned position table:
+    indexing past the table would otherwise fail deep inside torch with "index out of range"."""
+    if length > positions:
+        raise ValueError(
+            f"{model_name} has {positions} positions but the input needs {length}: shorten the input "
+            "(tokenizer(..., truncation=True, max_length=...)), or for generation ask for fewer new tokens "
+            "(max_new_tokens / max_length) or use handle_long_generation='hole' in the text-generation pipeline"
+        )

@@ -29,7 +29,7 @@ from .modeling_outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
-from .modeling_utils import PreTrainedModel
+from .modeling_utils import PreTrainedModel, check_sequence_fits
 
 
 class RobertaConfig(BertConfig):
@@ -73,6 +73,9 @@ class RobertaEmbeddings(nn.Module):
         B, T = inputs_embeds.shape[:2]
         device = inputs_embeds.device
         if position_ids is None:
+            # positions start after padding_idx, so the table holds padding_idx + 1 fewer tokens than its rows
+            usable = self.position_embeddings.num_embeddings - self.padding_idx - 1
+            check_sequence_fits(T, usable, "RoBERTa")
             if input_ids is not None:
                 position_ids = self.position_ids_from_input_ids(input_ids, self.padding_idx)
             else:

@@ -95,6 +95,12 @@ class TextGenerationPipeline(Pipeline):
             if handle_long_generation != "hole":
                 raise ValueError(f"handle_long_generation must be None or 'hole', got {handle_long_generation!r}")
             pre["handle_long_generation"] = handle_long_generation
+        # the hole is cut to fit this call's lengths: preprocessing sees them too
+        lengths = {
+            k: generate_kwargs[k] for k in ("max_new_tokens", "max_length", "generation_config") if k in generate_kwargs
+        }
+        if lengths:
+            pre["call_lengths"] = lengths
         if continue_final_message is not None:
             pre["continue_final_message"] = continue_final_message
         if tokenizer_encode_kwargs is not None:
@@ -150,6 +156,7 @@ class TextGenerationPipeline(Pipeline):
         tokenizer_encode_kwargs: dict | None = None,
         tools: list | None = None,
         documents: list | None = None,
+        call_lengths: dict | None = None,
     ) -> dict[str, Any]:
         # Only what was set, so that the tokenizer's own defaults apply otherwise (a Llama tokenizer adds its BOS).
         options = {
@@ -184,12 +191,12 @@ class TextGenerationPipeline(Pipeline):
             )
         input_ids, attention_mask = encoded["input_ids"], encoded["attention_mask"]
         if handle_long_generation == "hole":
-            input_ids, attention_mask = self._make_room(input_ids, attention_mask)
+            input_ids, attention_mask = self._make_room(input_ids, attention_mask, call_lengths or {})
         return {"input_ids": input_ids, "attention_mask": attention_mask, "prompt_text": prompt}
 
-    def _make_room(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+    def _make_room(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, call_lengths: dict[str, Any]):
         """handle_long_generation="hole": drop the prompt's first tokens so prompt + new tokens fit the model."""
-        settings = self._generation_settings(dict(self._forward_params))
+        settings = self._generation_settings(self.generate_kwargs({**self._forward_params, **call_lengths}))
         new_tokens = settings.get("max_new_tokens")
         if new_tokens is None:
             new_tokens = settings["max_length"] - input_ids.shape[-1]
