@@ -5,7 +5,8 @@
     >>> classify("I love this")                                              # doctest: +SKIP
     [{'label': 'POSITIVE', 'score': 0.99}]
 
-Tasks: text-generation, text-classification (alias sentiment-analysis), feature-extraction.
+Tasks: text-generation, text-classification (alias sentiment-analysis), feature-extraction, fill-mask,
+zero-shot-classification.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from ..errors import ModelNotFoundError
 from .base import ChunkPipeline, Pipeline
 from .defaults import DEFAULT_MODELS
 from .feature_extraction import FeatureExtractionPipeline
+from .fill_mask import FillMaskPipeline
 from .pt_utils import KeyDataset, KeyPairDataset
 from .text_classification import TextClassificationPipeline
 from .text_generation import TextGenerationPipeline
+from .zero_shot_classification import ZeroShotClassificationPipeline
 
 logger = logging.getLogger("ferroformers.pipelines")
 
@@ -29,6 +32,9 @@ SUPPORTED_TASKS: dict[str, tuple[type[Pipeline], str]] = {
     "text-generation": (TextGenerationPipeline, "AutoModelForCausalLM"),
     "text-classification": (TextClassificationPipeline, "AutoModelForSequenceClassification"),
     "feature-extraction": (FeatureExtractionPipeline, "AutoModel"),
+    "fill-mask": (FillMaskPipeline, "AutoModelForMaskedLM"),
+    # never inferred from architectures: an NLI model is a sequence classifier, the task must be named
+    "zero-shot-classification": (ZeroShotClassificationPipeline, "AutoModelForSequenceClassification"),
 }
 TASK_ALIASES = {"sentiment-analysis": "text-classification"}
 
@@ -43,6 +49,8 @@ def _task_of_architectures(architectures: list[str] | None, source: str) -> str:
             return "text-generation"
         if arch.endswith("ForSequenceClassification"):
             return "text-classification"
+        if arch.endswith("ForMaskedLM"):
+            return "fill-mask"
         if arch.endswith("Model"):
             return "feature-extraction"
     raise ValueError(
@@ -151,9 +159,11 @@ __all__ = [
     "KeyDataset",
     "KeyPairDataset",
     "FeatureExtractionPipeline",
+    "FillMaskPipeline",
     "Pipeline",
     "SUPPORTED_TASKS",
     "TextClassificationPipeline",
     "TextGenerationPipeline",
+    "ZeroShotClassificationPipeline",
     "pipeline",
 ]
