@@ -16,10 +16,17 @@ from typing import Any
 import torch
 
 
+# How many batches of a list are read ahead and sorted by length at a time (bounds memory on huge lists).
+_SORT_WINDOW_BATCHES = 64
+
+
 class Pipeline:
     """Base class of the task pipelines: `pipe(inputs, **call_kwargs)`."""
 
     task: str = ""
+    # Whether a list's inputs may be batched in order of length: true where each input's result does not
+    # depend on which other inputs share its batch (padding is masked and cut away).
+    _sort_by_length: bool = False
 
     def __init__(
         self,
@@ -180,7 +187,22 @@ class Pipeline:
         postprocess_params: dict,
         batch_size: int | None = None,
     ) -> list[Any]:
-        return list(self.iterate(inputs, preprocess_params, forward_params, postprocess_params, batch_size))
+        batch_size = batch_size or self.batch_size
+        if not self._sort_by_length or batch_size == 1 or len(inputs) <= batch_size:
+            return list(self.iterate(inputs, preprocess_params, forward_params, postprocess_params, batch_size))
+        # A list is known in advance: batch inputs of similar lengths together so that little of each batch
+        # is padding (transformers batches them in the order given). Results come back in the input order.
+        results: list[Any] = [None] * len(inputs)
+        window = batch_size * _SORT_WINDOW_BATCHES
+        for start in range(0, len(inputs), window):
+            items = [self.preprocess(x, **preprocess_params) for x in inputs[start : start + window]]
+            order = sorted(range(len(items)), key=lambda i: items[i]["input_ids"].shape[-1])
+            for first in range(0, len(order), batch_size):
+                chosen = order[first : first + batch_size]
+                outputs = self._run_batch([items[i] for i in chosen], forward_params)
+                for i, output in zip(chosen, outputs):
+                    results[start + i] = self._finish([output], postprocess_params)
+        return results
 
     def _is_single(self, inputs: Any) -> bool:
         return not isinstance(inputs, (list, tuple))

@@ -17,6 +17,7 @@ class FeatureExtractionPipeline(Pipeline):
     """
 
     task = "feature-extraction"
+    _sort_by_length = True
 
     def _sanitize_parameters(
         self, truncation: Any = None, tokenize_kwargs: dict | None = None, return_tensors: Any = None, **kwargs: Any

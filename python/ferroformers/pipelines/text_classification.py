@@ -22,6 +22,7 @@ class TextClassificationPipeline(Pipeline):
     """
 
     task = "text-classification"
+    _sort_by_length = True
     _TOKENIZER_KEYS = frozenset({"truncation", "max_length", "padding", "add_special_tokens", "stride"})
 
     def _sanitize_parameters(self, function_to_apply: Any = None, top_k: Any = _UNSET, **tokenizer_kwargs: Any):
