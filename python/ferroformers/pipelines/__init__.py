@@ -16,7 +16,7 @@ import os
 from typing import Any
 
 from ..errors import ModelNotFoundError
-from .base import ChunkPipeline, Pipeline
+from .base import ChunkPipeline, Pipeline, resolve_device
 from .defaults import DEFAULT_MODELS
 from .feature_extraction import FeatureExtractionPipeline
 from .fill_mask import FillMaskPipeline
@@ -77,6 +77,9 @@ def pipeline(
     (`max_new_tokens=`, `top_k=`, ...); one the task does not take is a TypeError.
     """
     from ..models import auto as _auto  # imports torch: only when a pipeline is built
+
+    if device is not None:
+        device = resolve_device(device)
 
     if task is None and model is None:
         raise ValueError(

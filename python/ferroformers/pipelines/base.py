@@ -15,7 +15,6 @@ from typing import Any
 
 import torch
 
-
 # How many batches of a list are read ahead and sorted by length at a time (bounds memory on huge lists).
 _SORT_WINDOW_BATCHES = 64
 
@@ -43,7 +42,7 @@ class Pipeline:
         if task:
             self.task = task
         if device is not None:
-            self.model.to(device)
+            self.model.to(resolve_device(device))
         self.model.eval()
         self.batch_size = _check_batch_size(batch_size) if batch_size is not None else 1
         # Keywords given at construction are the defaults of every call.
@@ -259,3 +258,27 @@ def _is_lazy_iterable(inputs: Any) -> bool:
     if isinstance(inputs, (str, bytes, dict, list, tuple, torch.Tensor)):
         return False
     return isinstance(inputs, Iterable)
+
+
+def resolve_device(device: Any) -> torch.device:
+    """transformers' device conventions: -1 is the CPU, a non-negative int an accelerator index ("cuda:0"),
+    otherwise a name ("cpu", "cuda", "cuda:1", "mps") or a `torch.device`. An accelerator that is not there is
+    a clear error now rather than a failure at the first call."""
+    if isinstance(device, bool):
+        raise TypeError(f"device must be an int, a str or a torch.device, got {device!r}")
+    if isinstance(device, int):
+        if device < -1:
+            raise ValueError(f"device must be -1 (CPU) or an accelerator index >= 0, got {device}")
+        device = "cpu" if device == -1 else f"cuda:{device}"
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:<index>', an int or -1") from err
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r} asks for CUDA, which is not available here: use device='cpu' or -1")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device {device!r}: there are only {torch.cuda.device_count()} CUDA device(s) (indices from 0)"
+            )
+    return resolved

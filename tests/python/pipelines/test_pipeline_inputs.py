@@ -145,3 +145,33 @@ def test_missing_default_model_names_it_and_says_what_to_do(task, tmp_path, monk
 def test_needs_a_task_or_a_model():
     with pytest.raises(ValueError, match="needs a task or a model"):
         pipeline()
+
+
+@pytest.mark.parametrize("device", ["cpu", -1, torch.device("cpu")])
+def test_device_conventions(sst2_dir, device):
+    pipe = pipeline("text-classification", model=sst2_dir, device=device)
+    assert pipe.device == torch.device("cpu")
+    assert pipe("a fine day")[0]["label"] in {"NEGATIVE", "POSITIVE"}
+
+
+def test_unavailable_device_is_a_clear_error(sst2_dir):
+    bad = {-3: "-1 \\(CPU\\) or an accelerator index", "tpu:9": "unknown device"}
+    if not torch.cuda.is_available():
+        bad.update({0: "CUDA, which is not available", "cuda": "CUDA, which is not available"})
+    else:
+        bad[torch.cuda.device_count()] = "CUDA device"
+    for device, message in bad.items():
+        with pytest.raises(ValueError, match=message):
+            pipeline("text-classification", model=sst2_dir, device=device)
+
+
+def test_dtype_is_honoured(sst2_dir, corpus_texts):
+    texts = corpus_texts("en", 6)
+    full = pipeline("text-classification", model=sst2_dir)
+    half = pipeline("text-classification", model=sst2_dir, dtype=torch.bfloat16)
+    assert half.model.dtype == torch.bfloat16 and full.model.dtype == torch.float32
+    for a, b in zip(full(texts), half(texts)):
+        # bfloat16 keeps 8 bits of mantissa: the scores agree to about that precision
+        assert abs(a["score"] - b["score"]) < 0.05
+    loaded = pipeline("text-classification", model=full.model, tokenizer=full.tokenizer, dtype="bfloat16")
+    assert loaded.model.dtype == torch.bfloat16

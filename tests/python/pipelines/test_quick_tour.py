@@ -76,9 +76,7 @@ def test_section_1_pipeline(quick_tour_hub):
     generator = pipeline(task="text-generation")
 
     _check_generation(
-        generator(
-            "Three Rings for the Elven-kings under the sky, Seven for the Dwarf-lords in their halls of stone"
-        ),
+        generator("Three Rings for the Elven-kings under the sky, Seven for the Dwarf-lords in their halls of stone"),
         PROMPT,
     )
 
@@ -112,9 +110,7 @@ def test_section_1_model_and_tokenizer(quick_tour_hub):
     generator = pipeline(task="text-generation", model=model, tokenizer=tokenizer)
 
     _check_generation(
-        generator(
-            "Three Rings for the Elven-kings under the sky, Seven for the Dwarf-lords in their halls of stone"
-        ),
+        generator("Three Rings for the Elven-kings under the sky, Seven for the Dwarf-lords in their halls of stone"),
         PROMPT,
     )
     # greedy decoding is the same as transformers' pipeline on the same cached checkpoint
