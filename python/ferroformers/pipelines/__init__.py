@@ -5,7 +5,8 @@
     >>> classify("I love this")                                              # doctest: +SKIP
     [{'label': 'POSITIVE', 'score': 0.99}]
 
-Tasks: text-generation, text-classification (alias sentiment-analysis), feature-extraction.
+Tasks: text-generation, text-classification (alias sentiment-analysis), feature-extraction,
+question-answering (transformers 4's extractive pipeline).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from .base import ChunkPipeline, Pipeline
 from .feature_extraction import FeatureExtractionPipeline
 from .pt_utils import KeyDataset, KeyPairDataset
+from .question_answering import QuestionAnsweringPipeline
 from .text_classification import TextClassificationPipeline
 from .text_generation import TextGenerationPipeline
 
@@ -24,6 +26,7 @@ SUPPORTED_TASKS: dict[str, tuple[type[Pipeline], str]] = {
     "text-generation": (TextGenerationPipeline, "AutoModelForCausalLM"),
     "text-classification": (TextClassificationPipeline, "AutoModelForSequenceClassification"),
     "feature-extraction": (FeatureExtractionPipeline, "AutoModel"),
+    "question-answering": (QuestionAnsweringPipeline, "AutoModelForQuestionAnswering"),
 }
 TASK_ALIASES = {"sentiment-analysis": "text-classification"}
 
@@ -38,6 +41,8 @@ def _task_of_architectures(architectures: list[str] | None, source: str) -> str:
             return "text-generation"
         if arch.endswith("ForSequenceClassification"):
             return "text-classification"
+        if arch.endswith("ForQuestionAnswering"):
+            return "question-answering"
         if arch.endswith("Model"):
             return "feature-extraction"
     raise ValueError(
@@ -123,6 +128,7 @@ __all__ = [
     "KeyPairDataset",
     "FeatureExtractionPipeline",
     "Pipeline",
+    "QuestionAnsweringPipeline",
     "SUPPORTED_TASKS",
     "TextClassificationPipeline",
     "TextGenerationPipeline",
