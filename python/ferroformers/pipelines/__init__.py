@@ -6,7 +6,7 @@
     [{'label': 'POSITIVE', 'score': 0.99}]
 
 Tasks: text-generation, text-classification (alias sentiment-analysis), feature-extraction, fill-mask,
-zero-shot-classification.
+zero-shot-classification, question-answering (transformers 4's extractive pipeline).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .defaults import DEFAULT_MODELS
 from .feature_extraction import FeatureExtractionPipeline
 from .fill_mask import FillMaskPipeline
 from .pt_utils import KeyDataset, KeyPairDataset
+from .question_answering import QuestionAnsweringPipeline
 from .text_classification import TextClassificationPipeline
 from .text_generation import TextGenerationPipeline
 from .zero_shot_classification import ZeroShotClassificationPipeline
@@ -35,6 +36,7 @@ SUPPORTED_TASKS: dict[str, tuple[type[Pipeline], str]] = {
     "fill-mask": (FillMaskPipeline, "AutoModelForMaskedLM"),
     # never inferred from architectures: an NLI model is a sequence classifier, the task must be named
     "zero-shot-classification": (ZeroShotClassificationPipeline, "AutoModelForSequenceClassification"),
+    "question-answering": (QuestionAnsweringPipeline, "AutoModelForQuestionAnswering"),
 }
 TASK_ALIASES = {"sentiment-analysis": "text-classification"}
 
@@ -51,6 +53,8 @@ def _task_of_architectures(architectures: list[str] | None, source: str) -> str:
             return "text-classification"
         if arch.endswith("ForMaskedLM"):
             return "fill-mask"
+        if arch.endswith("ForQuestionAnswering"):
+            return "question-answering"
         if arch.endswith("Model"):
             return "feature-extraction"
     raise ValueError(
@@ -164,6 +168,7 @@ __all__ = [
     "FeatureExtractionPipeline",
     "FillMaskPipeline",
     "Pipeline",
+    "QuestionAnsweringPipeline",
     "SUPPORTED_TASKS",
     "TextClassificationPipeline",
     "TextGenerationPipeline",
