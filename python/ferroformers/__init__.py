@@ -20,6 +20,8 @@ if "torch" not in _sys.modules and "OMP_WAIT_POLICY" not in _os.environ:
 
 from . import _core
 from .errors import (
+    ChatTemplateError,
+    ChatTemplateSecurityError,
     FerroformersError,
     GenerationError,
     HubError,
@@ -102,6 +104,8 @@ __all__ = [
     "PreTrainedTokenizerFast",
     "Tokenizer",
     "FerroformersError",
+    "ChatTemplateError",
+    "ChatTemplateSecurityError",
     "GenerationError",
     "HubError",
     "InvalidTokenIdError",

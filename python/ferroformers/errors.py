@@ -37,6 +37,16 @@ class InvalidTokenIdError(TokenizationError, IndexError):
     """A token id is negative or not below the vocabulary size (with added tokens)."""
 
 
+class ChatTemplateError(FerroformersError, ValueError):
+    """A chat template is missing, is not valid Jinja, or failed while rendering (its `raise_exception(...)`
+    calls raise this, with the template's own message)."""
+
+
+class ChatTemplateSecurityError(ChatTemplateError):
+    """A chat template tried to reach Python internals (`__class__`, mutating methods, ...) and the
+    sandbox refused; the sandbox's own `jinja2.exceptions.SecurityError` is the `__cause__`."""
+
+
 class GenerationError(FerroformersError, ValueError):
     """generate() was given settings or inputs it cannot work with."""
 
@@ -68,6 +78,8 @@ __all__ = [
     "UnsupportedComponentError",
     "TokenizationError",
     "InvalidTokenIdError",
+    "ChatTemplateError",
+    "ChatTemplateSecurityError",
     "GenerationError",
     "HubError",
     "ModelNotFoundError",

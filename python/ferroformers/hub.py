@@ -60,6 +60,71 @@ def resolve_files(
     return _resolve_online(repo_id, filenames, revision, cache_dir, token, what)
 
 
+def list_folder(
+    name_or_path: str | os.PathLike,
+    folder: str,
+    suffix: str,
+    *,
+    revision: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    local_files_only: bool = False,
+    token: str | bool | None = None,
+) -> list[str]:
+    """Repository-relative paths (`folder/name.suffix`) of the files directly in `folder` ending in `suffix`.
+
+    For optional files whose names are not known in advance (`additional_chat_templates/*.jinja`); pass
+    the result to `resolve_files`. A repository that is not reachable falls back to its cached snapshot,
+    and one with neither gives an empty list (resolving its other files reports the problem)."""
+    local = Path(name_or_path).expanduser()
+    if local.is_dir():
+        return _list_in(local, folder, suffix)
+    repo_id = str(name_or_path)
+    cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    if not (local_files_only or is_offline()):
+        from huggingface_hub import HfApi
+        from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, OfflineModeIsEnabled
+
+        unreachable = (HfHubHTTPError, OfflineModeIsEnabled, OSError, *_http_transport_errors())
+        try:
+            entries = HfApi().list_repo_tree(
+                repo_id, path_in_repo=folder, revision=revision, token=token, recursive=False
+            )
+            return sorted(e.path for e in entries if e.path.endswith(suffix))
+        except EntryNotFoundError:
+            return []  # the repository has no such folder
+        except unreachable:
+            pass  # the Hub cannot be reached: look in the cache
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    try:
+        snapshot = Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, local_files_only=True))
+    except (HFValidationError, LocalEntryNotFoundError, OSError):  # not cached: there is nothing to list
+        return []
+    return _list_in(snapshot, folder, suffix)
+
+
+def _http_transport_errors() -> tuple[type[BaseException], ...]:
+    """The connection errors of the HTTP client huggingface_hub uses (httpx in 1.x, httpx2 in 2.x; with
+    requests, in older versions, they are OSErrors already)."""
+    import importlib
+
+    errors = []
+    for client in ("httpx", "httpx2"):
+        try:
+            errors.append(importlib.import_module(client).TransportError)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(errors)
+
+
+def _list_in(root: Path, folder: str, suffix: str) -> list[str]:
+    directory = root / folder
+    if not directory.is_dir():
+        return []
+    return sorted(f"{folder}/{p.name}" for p in directory.iterdir() if p.is_file() and p.name.endswith(suffix))
+
+
 # What a local folder must hold for each kind of load, named in the not-found message.
 _NEEDED_FILES = {
     "tokenizer": "tokenizer.json (and tokenizer_config.json)",

@@ -17,6 +17,7 @@ from pathlib import Path
 from .. import hub
 from ..errors import FerroformersError, TokenizerFileError
 from .backend import Tokenizer
+from .chat_template import CHAT_TEMPLATE_DIR, CHAT_TEMPLATE_FILE, templates_from_files
 from .tokenizer import SPECIAL_TOKENS_ATTRIBUTES, PreTrainedTokenizerFast
 from .tokenizer_classes import profile_for
 
@@ -42,6 +43,7 @@ CONFIG_OVERRIDES = set(SPECIAL_TOKENS_ATTRIBUTES) | {
     "extra_special_tokens",
     "model_input_names",
     "extra_ids",
+    "chat_template",
 }
 
 
@@ -134,12 +136,24 @@ class AutoTokenizer:
             raise ValueError("ferroformers does not run remote code: trust_remote_code=True is not supported")
         name = str(name_or_path)
         resolve = dict(revision=revision, cache_dir=cache_dir, local_files_only=local_files_only, token=token)
-        files = hub.resolve_files(name, [TOKENIZER_FILE, CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE], **resolve)
+        files = hub.resolve_files(
+            name, [TOKENIZER_FILE, CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE, CHAT_TEMPLATE_FILE], **resolve
+        )
         if TOKENIZER_FILE not in files:
             files.update(hub.resolve_files(name, LEGACY_FILES, **resolve))
+        named_templates = hub.resolve_files(
+            name, hub.list_folder(name, CHAT_TEMPLATE_DIR, ".jinja", **resolve), **resolve
+        )
         config = _read_json(files[CONFIG_FILE], "tokenizer config") if CONFIG_FILE in files else {}
         if not isinstance(config, dict):
             raise TokenizerFileError(f"tokenizer config of {name!r} must be a JSON object")
+        # Template files, when there are any, replace the config's chat_template entry.
+        templates = templates_from_files(
+            files.get(CHAT_TEMPLATE_FILE),
+            {Path(path).name.removesuffix(".jinja"): file for path, file in named_templates.items()},
+        )
+        if templates is not None:
+            config["chat_template"] = templates
         config.update(kwargs)
         special_map = (
             _read_json(files[SPECIAL_TOKENS_MAP_FILE], "special tokens map") if SPECIAL_TOKENS_MAP_FILE in files else {}

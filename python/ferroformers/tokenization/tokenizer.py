@@ -21,6 +21,7 @@ from pathlib import Path
 from ..errors import InvalidTokenIdError, TokenizationError
 from .backend import Tokenizer
 from .batch_encoding import BatchEncoding, RaggedBatchError, as_array, check_tensor_type
+from .chat_template import apply_chat_template, save_chat_templates, select_template, templates_from_config
 from .tokenizer_classes import TokenizerClassProfile, profile_for
 
 logger = logging.getLogger("ferroformers")
@@ -89,6 +90,8 @@ class PreTrainedTokenizerFast:
         self.model_input_names = list(config.get("model_input_names") or self._profile.model_input_names)
         self.clean_up_tokenization_spaces = bool(config.get("clean_up_tokenization_spaces", False))
         self._model_type = json.loads(backend.to_str()).get("model", {}).get("type")
+        # A Jinja template string, a dict of named templates ("default", "tool_use", ...), or None.
+        self.chat_template: str | dict[str, str] | None = templates_from_config(config.pop("chat_template", None))
         self._backend_settings: tuple | None = None
         self._warned_too_long = False
         backend.no_padding()
@@ -613,6 +616,65 @@ class PreTrainedTokenizerFast:
             )
             self._warned_too_long = True
 
+    # -- chat templates ----------------------------------------------------------------------
+    def apply_chat_template(
+        self,
+        conversation,
+        tools: list | None = None,
+        documents: list[dict] | None = None,
+        chat_template: str | None = None,
+        add_generation_prompt: bool = False,
+        continue_final_message: bool | str = False,
+        tokenize: bool = True,
+        sanitize_control_tokens: bool = False,
+        padding: bool | str = False,
+        truncation: bool = False,
+        max_length: int | None = None,
+        return_tensors: str | None = None,
+        return_dict: bool = True,
+        return_assistant_tokens_mask: bool = False,
+        tokenizer_kwargs: dict | None = None,
+        **kwargs,
+    ):
+        """Render a conversation (or a batch of them) with the chat template and tokenize it.
+
+        `conversation` is a list of `{"role": ..., "content": ...}` messages, or a list of such lists.
+        `tools` are JSON-schema dicts or functions with type hints and Google-style docstrings;
+        `chat_template` is a template name ("tool_use") or Jinja source; `continue_final_message` (True or
+        the field name) leaves the last message open instead of closing it; other keywords are passed to
+        the template. Returns the text (`tokenize=False`), a `BatchEncoding` (`return_dict=True`, the
+        default, with `assistant_masks` when asked), or the input ids. The template writes the special
+        tokens, so the text is tokenized with `add_special_tokens=False`.
+
+        >>> tok.apply_chat_template([{"role": "user", "content": "Hi"}], add_generation_prompt=True,
+        ...                         return_tensors="pt")["input_ids"].shape              # doctest: +SKIP
+        torch.Size([1, 9])
+        """
+        return apply_chat_template(
+            self,
+            conversation,
+            tools=tools,
+            documents=documents,
+            chat_template=chat_template,
+            add_generation_prompt=add_generation_prompt,
+            continue_final_message=continue_final_message,
+            tokenize=tokenize,
+            sanitize_control_tokens=sanitize_control_tokens,
+            padding=padding,
+            truncation=truncation,
+            max_length=max_length,
+            return_tensors=return_tensors,
+            return_dict=return_dict,
+            return_assistant_tokens_mask=return_assistant_tokens_mask,
+            tokenizer_kwargs=tokenizer_kwargs,
+            template_kwargs=kwargs,
+        )
+
+    def get_chat_template(self, chat_template: str | None = None, tools: list | None = None) -> str:
+        """The Jinja source `apply_chat_template` would use: `chat_template` (a name or Jinja source),
+        else this tokenizer's template ("tool_use" when tools are given and there is one, else "default")."""
+        return select_template(self.chat_template, chat_template, tools)
+
     # -- decoding ----------------------------------------------------------------------------
     @staticmethod
     def _as_id_list(ids) -> list:
@@ -700,11 +762,13 @@ class PreTrainedTokenizerFast:
 
     # -- saving ------------------------------------------------------------------------------
     def save_pretrained(self, save_directory: str | os.PathLike) -> tuple[str, ...]:
-        """Write tokenizer.json, tokenizer_config.json and special_tokens_map.json (loadable by transformers)."""
+        """Write tokenizer.json, tokenizer_config.json, special_tokens_map.json and the chat templates
+        (chat_template.jinja, additional_chat_templates/<name>.jinja), all loadable by transformers."""
         folder = Path(save_directory)
         if folder.exists() and not folder.is_dir():
             raise NotADirectoryError(f"save_pretrained: {str(folder)!r} is a file, not a folder")
         folder.mkdir(parents=True, exist_ok=True)
+        template_files = save_chat_templates(folder, self.chat_template)
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
         self._backend_settings = (None, None)
@@ -731,7 +795,7 @@ class PreTrainedTokenizerFast:
         config_file.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         map_file = folder / "special_tokens_map.json"
         map_file.write_text(json.dumps(self.special_tokens_map, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return str(config_file), str(map_file), str(tokenizer_file)
+        return str(config_file), *template_files, str(map_file), str(tokenizer_file)
 
     def __repr__(self) -> str:
         return (
