@@ -5,7 +5,8 @@
     >>> classify("I love this")                                              # doctest: +SKIP
     [{'label': 'POSITIVE', 'score': 0.99}]
 
-Tasks: text-generation, text-classification (alias sentiment-analysis), feature-extraction.
+Tasks: text-generation, text-classification (alias sentiment-analysis), feature-extraction,
+token-classification (alias ner).
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ from .feature_extraction import FeatureExtractionPipeline
 from .pt_utils import KeyDataset, KeyPairDataset
 from .text_classification import TextClassificationPipeline
 from .text_generation import TextGenerationPipeline
+from .token_classification import AggregationStrategy, TokenClassificationPipeline
 
 # task -> (pipeline class, Auto model class name)
 SUPPORTED_TASKS: dict[str, tuple[type[Pipeline], str]] = {
     "text-generation": (TextGenerationPipeline, "AutoModelForCausalLM"),
     "text-classification": (TextClassificationPipeline, "AutoModelForSequenceClassification"),
     "feature-extraction": (FeatureExtractionPipeline, "AutoModel"),
+    "token-classification": (TokenClassificationPipeline, "AutoModelForTokenClassification"),
 }
-TASK_ALIASES = {"sentiment-analysis": "text-classification"}
+TASK_ALIASES = {"sentiment-analysis": "text-classification", "ner": "token-classification"}
 
 
 def _supported() -> str:
@@ -38,6 +41,8 @@ def _task_of_architectures(architectures: list[str] | None, source: str) -> str:
             return "text-generation"
         if arch.endswith("ForSequenceClassification"):
             return "text-classification"
+        if arch.endswith("ForTokenClassification"):
+            return "token-classification"
         if arch.endswith("Model"):
             return "feature-extraction"
     raise ValueError(
@@ -118,6 +123,7 @@ def pipeline(
 
 
 __all__ = [
+    "AggregationStrategy",
     "ChunkPipeline",
     "KeyDataset",
     "KeyPairDataset",
@@ -126,5 +132,6 @@ __all__ = [
     "SUPPORTED_TASKS",
     "TextClassificationPipeline",
     "TextGenerationPipeline",
+    "TokenClassificationPipeline",
     "pipeline",
 ]
