@@ -180,6 +180,20 @@ def test_decode_encode_tokenize_parity(pair):
     )
 
 
+def test_convert_tokens_to_string_parity(pair):
+    # transformers runs the decoder on the strings themselves: tokens, but also text that is no token at all
+    # (pipelines join pieces of the original text and already-decoded words this way).
+    name, ours, ref = pair
+    for text in TEXTS[:20]:
+        tokens = ref.tokenize(text)
+        assert ours.convert_tokens_to_string(tokens) == ref.convert_tokens_to_string(tokens)
+        words = text.split()
+        assert ours.convert_tokens_to_string(words) == ref.convert_tokens_to_string(words)
+    for strings in ([" John", " Smith"], ["Élodie", "Zürich"], ["caf", "##é", "[UNK]"], ["e\u0301", "😀"], []):
+        assert ours.convert_tokens_to_string(strings) == ref.convert_tokens_to_string(strings), strings
+    assert ours.convert_tokens_to_string(["Élodie"]) != ours.convert_tokens_to_string(["[UNK]"])
+
+
 def test_save_pretrained_round_trip(pair, tmp_path):
     name, ours, ref = pair
     ours.save_pretrained(tmp_path)

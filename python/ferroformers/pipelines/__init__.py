@@ -5,8 +5,9 @@
     >>> classify("I love this")                                              # doctest: +SKIP
     [{'label': 'POSITIVE', 'score': 0.99}]
 
-Tasks: text-generation, text-classification (alias sentiment-analysis), feature-extraction, fill-mask,
-zero-shot-classification, question-answering (transformers 4's extractive pipeline).
+Tasks: text-generation, text-classification (alias sentiment-analysis), token-classification (alias ner),
+fill-mask, feature-extraction, zero-shot-classification, question-answering (transformers 4's extractive
+pipeline).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .pt_utils import KeyDataset, KeyPairDataset
 from .question_answering import QuestionAnsweringPipeline
 from .text_classification import TextClassificationPipeline
 from .text_generation import TextGenerationPipeline
+from .token_classification import AggregationStrategy, TokenClassificationPipeline
 from .zero_shot_classification import ZeroShotClassificationPipeline
 
 logger = logging.getLogger("ferroformers.pipelines")
@@ -37,8 +39,9 @@ SUPPORTED_TASKS: dict[str, tuple[type[Pipeline], str]] = {
     # never inferred from architectures: an NLI model is a sequence classifier, the task must be named
     "zero-shot-classification": (ZeroShotClassificationPipeline, "AutoModelForSequenceClassification"),
     "question-answering": (QuestionAnsweringPipeline, "AutoModelForQuestionAnswering"),
+    "token-classification": (TokenClassificationPipeline, "AutoModelForTokenClassification"),
 }
-TASK_ALIASES = {"sentiment-analysis": "text-classification"}
+TASK_ALIASES = {"sentiment-analysis": "text-classification", "ner": "token-classification"}
 
 
 def _supported() -> str:
@@ -55,6 +58,8 @@ def _task_of_architectures(architectures: list[str] | None, source: str) -> str:
             return "fill-mask"
         if arch.endswith("ForQuestionAnswering"):
             return "question-answering"
+        if arch.endswith("ForTokenClassification"):
+            return "token-classification"
         if arch.endswith("Model"):
             return "feature-extraction"
     raise ValueError(
@@ -77,8 +82,8 @@ def pipeline(
     The tokenizer is loaded from the model's folder unless given (a folder/Hub id or a tokenizer).
     Without `task`, the config's `architectures` choose it; without `model`, the task's default Hub model
     (`DEFAULT_MODELS`, Hugging Face's choice) is loaded from the Hub cache or downloaded. `device` and
-    `dtype` place the model; `batch_size` groups inputs into padded batches. Other keywords are defaults of every call
-    (`max_new_tokens=`, `top_k=`, ...); one the task does not take is a TypeError.
+    `dtype` place the model; `batch_size` groups inputs into padded batches. Other keywords are defaults of
+    every call (`max_new_tokens=`, `top_k=`, ...); one the task does not take is a TypeError.
     """
     from ..models import auto as _auto  # imports torch: only when a pipeline is built
 
@@ -161,6 +166,7 @@ def pipeline(
 
 
 __all__ = [
+    "AggregationStrategy",
     "ChunkPipeline",
     "DEFAULT_MODELS",
     "KeyDataset",
@@ -173,5 +179,6 @@ __all__ = [
     "TextClassificationPipeline",
     "TextGenerationPipeline",
     "ZeroShotClassificationPipeline",
+    "TokenClassificationPipeline",
     "pipeline",
 ]

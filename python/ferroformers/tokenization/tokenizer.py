@@ -758,7 +758,9 @@ class PreTrainedTokenizerFast:
         return text
 
     def convert_tokens_to_string(self, tokens: list[str]) -> str:
-        return self.decode(self.convert_tokens_to_ids(tokens))
+        """Text of token strings, through the tokenizer's decoder only (as transformers): the strings need
+        not be vocabulary tokens, and no cleanup beyond the decoder's own is applied."""
+        return self._tokenizer.decode_tokens(list(tokens))
 
     # -- saving ------------------------------------------------------------------------------
     def save_pretrained(self, save_directory: str | os.PathLike) -> tuple[str, ...]:

@@ -329,6 +329,13 @@ impl PyTokenizer {
         py.detach(|| guarded(|| tok.decode(&ids, skip_special_tokens)))
     }
 
+    /// Token strings back to text through the decoder only (transformers' `convert_tokens_to_string`):
+    /// any strings, not only vocabulary tokens.
+    fn decode_tokens(&self, py: Python<'_>, tokens: Vec<String>) -> PyResult<String> {
+        let tok = &self.inner;
+        py.detach(|| guarded(|| tok.decode_tokens(tokens)))
+    }
+
     #[pyo3(signature = (sequences, skip_special_tokens=true))]
     fn decode_batch(
         &self,

@@ -335,6 +335,13 @@ impl Tokenizer {
             }
             tokens.push(token.to_owned());
         }
+        self.decode_tokens(tokens)
+    }
+
+    /// Token strings back to text through the decoder alone, as transformers'
+    /// `convert_tokens_to_string`: the strings need not be in the vocabulary (pipelines pass pieces
+    /// of the original text and already-decoded words). Without a decoder they are joined by spaces.
+    pub fn decode_tokens(&self, tokens: Vec<String>) -> Result<String> {
         match &self.decoder {
             Some(d) => d.decode(tokens),
             None => Ok(tokens.join(" ")),
