@@ -60,6 +60,17 @@ _GENERATION_NAMES = (
 )
 # pipeline(), also resolved on first access (its tasks import torch).
 _PIPELINE_NAMES = ("pipeline",)
+# Fine-tuning, also resolved on first access.
+_TRAINER_NAMES = (
+    "EarlyStoppingCallback",
+    "EvalPrediction",
+    "Trainer",
+    "TrainerCallback",
+    "TrainerControl",
+    "TrainerState",
+    "TrainingArguments",
+    "get_scheduler",
+)
 
 
 def __getattr__(name: str):
@@ -79,6 +90,12 @@ def __getattr__(name: str):
         from . import pipelines
 
         value = getattr(pipelines, name)
+        globals()[name] = value
+        return value
+    if name in _TRAINER_NAMES:
+        from . import trainer
+
+        value = getattr(trainer, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'ferroformers' has no attribute {name!r}")
@@ -120,6 +137,7 @@ __all__ = [
     *_MODEL_NAMES,
     *_GENERATION_NAMES,
     *_PIPELINE_NAMES,
+    *_TRAINER_NAMES,
     "get_num_threads",
     "set_num_threads",
 ]
