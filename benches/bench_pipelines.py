@@ -90,9 +90,7 @@ def main() -> None:
                 start = time.perf_counter()
                 outputs[name] = pipes[name](texts)
                 best[name] = min(best[name], time.perf_counter() - start)
-        worst = max(
-            check_agreement(outputs[name], outputs["transformers"]) for name in pipes if name != "transformers"
-        )
+        worst = max(check_agreement(outputs[name], outputs["transformers"]) for name in pipes if name != "transformers")
 
     chars = sum(len(t) for t in texts)
     print(
