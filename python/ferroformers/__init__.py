@@ -71,6 +71,16 @@ _TRAINER_NAMES = (
     "TrainingArguments",
     "get_scheduler",
 )
+# Data collators, resolved on first access (they build torch tensors).
+_DATA_NAMES = (
+    "default_data_collator",
+    "DefaultDataCollator",
+    "DataCollatorWithPadding",
+    "DataCollatorForLanguageModeling",
+    "DataCollatorForTokenClassification",
+)
+# Submodules loaded on first access: `ferroformers.metrics` (numpy only) and `ferroformers.data`.
+_LAZY_MODULES = ("data", "metrics")
 
 
 def __getattr__(name: str):
@@ -98,6 +108,16 @@ def __getattr__(name: str):
         value = getattr(trainer, name)
         globals()[name] = value
         return value
+    if name in _DATA_NAMES:
+        from . import data
+
+        value = getattr(data, name)
+        globals()[name] = value
+        return value
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")  # importing a submodule sets it as our attribute
     raise AttributeError(f"module 'ferroformers' has no attribute {name!r}")
 
 
@@ -138,6 +158,8 @@ __all__ = [
     *_GENERATION_NAMES,
     *_PIPELINE_NAMES,
     *_TRAINER_NAMES,
+    *_DATA_NAMES,
+    *_LAZY_MODULES,
     "get_num_threads",
     "set_num_threads",
 ]

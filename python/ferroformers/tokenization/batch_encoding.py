@@ -36,7 +36,11 @@ def _is_tensor(value) -> bool:
 
 
 def as_array(key: str, value, tensor_type: str):
-    """Turn a list (of lists) of ints into an int64 numpy array or torch tensor; raise on ragged rows."""
+    """Turn a list (of lists) into a numpy array or torch tensor; raise on ragged rows.
+
+    Integers become int64 and booleans stay booleans. Floats follow `torch.tensor` / `np.asarray`, as
+    transformers' BatchEncoding does: python floats become torch's default dtype (float32) for "pt" and
+    float64 for "np"; a list of numpy arrays keeps its dtype. Strings cannot become torch tensors."""
     import numpy as np
 
     if _is_tensor(value):
@@ -45,13 +49,32 @@ def as_array(key: str, value, tensor_type: str):
 
             return torch.from_numpy(value)
         return value
-    try:
-        array = np.asarray(value, dtype=np.int64) if not _is_empty(value) else np.zeros((len(value), 0), dtype=np.int64)
-    except (ValueError, TypeError) as err:
-        raise RaggedBatchError(_RAGGED_MESSAGE.format(key=key)) from err
+    if _is_empty(value):
+        array = np.zeros((len(value), 0), dtype=np.int64)
+    else:
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError) as err:
+            raise RaggedBatchError(_RAGGED_MESSAGE.format(key=key)) from err
+        if array.dtype == object:  # rows of different lengths nested in tuples, or None values
+            raise RaggedBatchError(_RAGGED_MESSAGE.format(key=key))
+    kind = array.dtype.kind
+    if kind in "iu":
+        array = array.astype(np.int64, copy=False)
+    elif kind not in "fb":
+        if tensor_type == "pt":
+            raise TokenizationError(
+                f"Unable to create a tensor from `{key}`: its values are {array.dtype} (not numbers or booleans). "
+                "Remove that field or turn it into numbers before asking for tensors."
+            )
+        return array
     if tensor_type == "pt":
         import torch
 
+        holds_arrays = isinstance(value, (list, tuple)) and len(value) > 0 and isinstance(value[0], np.ndarray)
+        if kind == "f" and array.dtype == np.float64 and not holds_arrays:
+            # torch.tensor(python floats) gives the default dtype; only numpy arrays keep their float64
+            return torch.from_numpy(array).to(torch.get_default_dtype())
         return torch.from_numpy(array)
     return array
 
@@ -173,7 +196,7 @@ class BatchEncoding(dict):
 
     # -- tensors -----------------------------------------------------------------------------
     def convert_to_tensors(self, tensor_type=None, prepend_batch_axis: bool = False) -> BatchEncoding:
-        """Turn every field into an int64 numpy array ('np') or torch tensor ('pt'), in place."""
+        """Turn every field into a numpy array ('np') or torch tensor ('pt'), in place (ints as int64)."""
         tensor_type = check_tensor_type(tensor_type)
         if tensor_type is None:
             return self

@@ -22,6 +22,7 @@ from ..errors import InvalidTokenIdError, TokenizationError
 from .backend import Tokenizer
 from .batch_encoding import BatchEncoding, RaggedBatchError, as_array, check_tensor_type
 from .chat_template import apply_chat_template, save_chat_templates, select_template, templates_from_config
+from .padding import pad_encoded_inputs
 from .tokenizer_classes import TokenizerClassProfile, profile_for
 
 logger = logging.getLogger("ferroformers")
@@ -331,6 +332,61 @@ class PreTrainedTokenizerFast:
             return_tensors=return_tensors,
             verbose=verbose,
         )["input_ids"]
+
+    def pad(
+        self,
+        encoded_inputs,
+        padding: bool | str = True,
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_attention_mask: bool | None = None,
+        return_tensors: str | None = None,
+        verbose: bool = True,
+    ) -> BatchEncoding:
+        """Pad encoded inputs (a dict, a BatchEncoding, or a list of dicts: one per example) as transformers does.
+
+        Pads `input_ids` (pad token), `attention_mask` (0; made when missing), `token_type_ids` (pad type id)
+        and `special_tokens_mask` (1) to the longest row (`padding=True`), to `max_length`
+        (`padding="max_length"`), rounded up to `pad_to_multiple_of`; other fields pass through. Tensors in
+        give the same kind of tensors out unless `return_tensors` says otherwise.
+
+        >>> tok.pad([{"input_ids": [5, 6, 7]}, {"input_ids": [8]}], return_tensors="pt")   # doctest: +SKIP
+        """
+        return pad_encoded_inputs(
+            self,
+            encoded_inputs,
+            padding=padding,
+            max_length=max_length,
+            pad_to_multiple_of=pad_to_multiple_of,
+            padding_side=padding_side,
+            return_attention_mask=return_attention_mask,
+            return_tensors=return_tensors,
+            verbose=verbose,
+        )
+
+    def get_special_tokens_mask(
+        self, token_ids_0, token_ids_1=None, already_has_special_tokens: bool = False
+    ) -> list[int]:
+        """1 for each id that is a special token (`all_special_ids`), 0 otherwise, for ids that already carry
+        their special tokens (`already_has_special_tokens=True`, what data collators use).
+
+        As transformers' fast tokenizers, this does not predict where special tokens would be added to raw
+        ids: ask the tokenizer call for `return_special_tokens_mask=True` instead.
+        """
+        if not already_has_special_tokens:
+            raise NotImplementedError(
+                f"{self._profile.name} does not implement get_special_tokens_mask for non-formatted sequences: "
+                "pass already_has_special_tokens=True for ids that include their special tokens, or encode the "
+                "text with return_special_tokens_mask=True."
+            )
+        if token_ids_1 is not None:
+            raise ValueError(
+                "You should not supply a second sequence if the provided sequence of ids is already formatted "
+                "with special tokens for the model."
+            )
+        special = set(self.all_special_ids)
+        return [1 if int(i) in special else 0 for i in self._as_id_list(token_ids_0)]
 
     def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False) -> list[str]:
         """The tokens of a text (without special tokens unless asked)."""
