@@ -404,12 +404,16 @@ class Trainer:
         return dataset, _KeepColumns(collator, keep)
 
     def _loader(self, dataset: Any, batch_sampler: Sampler, collator: Callable) -> DataLoader:
+        # A DataLoader draws a seed for its workers each time it is iterated; from a private generator, so
+        # that starting an epoch (or resuming mid-epoch) leaves the global RNG, which dropout uses, untouched.
+        workers_seed = torch.Generator().manual_seed(self.args.seed)
         return DataLoader(
             dataset,
             batch_sampler=batch_sampler,
             collate_fn=collator,
             num_workers=self.args.dataloader_num_workers,
             pin_memory=self.args.dataloader_pin_memory and self.device.type == "cuda",
+            generator=workers_seed,
         )
 
     def get_train_dataloader(self) -> DataLoader:
@@ -712,8 +716,8 @@ class Trainer:
                 f"metric_for_best_model={name!r}: {key!r} is not among the evaluation metrics {sorted(metrics)}"
             )
         value = metrics[key]
-        better = value > self.state.best_metric if self.args.greater_is_better else value < self.state.best_metric
-        if self.state.best_metric is None or better:
+        best = self.state.best_metric
+        if best is None or (value > best if self.args.greater_is_better else value < best):
             self.state.best_metric = value
             self.state.best_global_step = self.state.global_step
 

@@ -114,7 +114,7 @@ def test_training_learns(tmp_path, tokenizer, splits):
     train, _ = splits
     trainer = Trainer(
         model=_model(len(tokenizer)),
-        args=_args(tmp_path, num_train_epochs=6),
+        args=_args(tmp_path, num_train_epochs=15, learning_rate=5e-3),
         train_dataset=train,
         processing_class=tokenizer,
         compute_metrics=_accuracy,

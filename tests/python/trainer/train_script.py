@@ -68,8 +68,9 @@ def main() -> None:
         real_save, real_replace = torch.save, os.replace
 
         def recording_save(obj, f, *args, **kwargs):
-            with open(log, "a") as out:
-                out.write(f"torch.save {f}\n")
+            if isinstance(f, (str, os.PathLike)):  # files only: collectives serialize through in-memory buffers
+                with open(log, "a") as out:
+                    out.write(f"torch.save {f}\n")
             return real_save(obj, f, *args, **kwargs)
 
         def recording_replace(src, dst, *args, **kwargs):
