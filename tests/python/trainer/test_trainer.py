@@ -282,3 +282,39 @@ def test_clear_errors(tmp_path, tokenizer, splits, tokenizers_dir):
             processing_class=tokenizer,
             tokenizer=AutoTokenizer.from_pretrained(tokenizer.name_or_path),
         )
+
+
+def test_report_to_tensorboard_writes_events(tmp_path, tokenizer, splits):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    train, test = splits
+    trainer = Trainer(
+        model=_model(len(tokenizer)),
+        args=_args(
+            tmp_path, max_steps=4, logging_steps=2, eval_strategy="steps", eval_steps=4, report_to="tensorboard"
+        ),
+        train_dataset=train,
+        eval_dataset=test.select(range(8)),
+        processing_class=tokenizer,
+    )
+    trainer.train()
+    runs = tmp_path / "runs"
+    events = EventAccumulator(str(runs))
+    events.Reload()
+    scalars = events.Tags()["scalars"]
+    assert {"train/loss", "train/learning_rate", "eval/loss"} <= set(scalars)
+    assert [e.step for e in events.Scalars("train/loss")] == [2, 4]
+
+
+def test_progress_bar_and_log_lines(tmp_path, tokenizer, splits, capsys):
+    train, _ = splits
+    trainer = Trainer(
+        model=_model(len(tokenizer)),
+        args=_args(tmp_path, max_steps=4, logging_steps=2, disable_tqdm=False),
+        train_dataset=train,
+        processing_class=tokenizer,
+    )
+    trainer.train()
+    captured = capsys.readouterr()
+    assert "4/4" in captured.err  # the training bar reached the last step
+    assert captured.out.count("'loss':") == 2 and "'train_runtime':" in captured.out
