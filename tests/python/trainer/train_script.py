@@ -3,7 +3,7 @@ under SIGKILL. Trains a tiny random BERT classifier (no dropout, so the result d
 spread over processes) on the first rows of fortune_topics and writes the final weights.
 
     python train_script.py OUTPUT_DIR [--batch N] [--max-steps N] [--save-steps N] [--resume]
-        [--slow-save]   (sleep inside each checkpoint save once its files are staged: the test kills it there)
+        [--slow-save STEP]   (stop inside the save of checkpoint STEP once it is staged: the test kills it there)
         [--record-writes DIR]   (log every file this process writes into DIR/writes-<rank>.txt)
 """
 
@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--save-steps", type=int, default=4)
     parser.add_argument("--rows", type=int, default=40)
     parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--slow-save", action="store_true")
+    parser.add_argument("--slow-save", type=int)
     parser.add_argument("--record-writes")
     options = parser.parse_args()
 
@@ -81,13 +81,14 @@ def main() -> None:
         torch.save = recording_save
         os.replace = recording_replace
 
-    if options.slow_save:
+    if options.slow_save is not None:
         real_publish = checkpoint.publish
 
         def slow_publish(staging, output_dir, step):
-            # everything of this checkpoint is staged: tell the test, then give it time to kill us
-            (Path(output_dir) / f"staged-{step}").write_text("")
-            time.sleep(60)
+            if step == options.slow_save:
+                # everything of this checkpoint is staged: tell the test, then give it time to kill us
+                (Path(output_dir) / f"staged-{step}").write_text("")
+                time.sleep(60)
             return real_publish(staging, output_dir, step)
 
         checkpoint.publish = slow_publish
