@@ -318,3 +318,37 @@ def test_progress_bar_and_log_lines(tmp_path, tokenizer, splits, capsys):
     captured = capsys.readouterr()
     assert "4/4" in captured.err  # the training bar reached the last step
     assert captured.out.count("'loss':") == 2 and "'train_runtime':" in captured.out
+
+
+def test_dataloader_workers_give_the_same_training(tmp_path, tokenizer, splits):
+    train, _ = splits
+    results = []
+    for workers in (0, 2):
+        trainer = Trainer(
+            model=_model(len(tokenizer)),
+            args=_args(tmp_path / str(workers), max_steps=3, dataloader_num_workers=workers),
+            train_dataset=train,
+            processing_class=tokenizer,
+        )
+        trainer.train()
+        results.append(trainer.model.state_dict())
+    assert all(torch.equal(results[0][k], results[1][k]) for k in results[0])
+
+
+def test_full_determinism(tmp_path, tokenizer, splits):
+    train, _ = splits
+    try:
+        runs = []
+        for _ in range(2):
+            trainer = Trainer(
+                model=_model(len(tokenizer)),
+                args=_args(tmp_path, max_steps=3, full_determinism=True),
+                train_dataset=train,
+                processing_class=tokenizer,
+            )
+            assert torch.are_deterministic_algorithms_enabled()
+            trainer.train()
+            runs.append(trainer.model.state_dict())
+        assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
+    finally:
+        torch.use_deterministic_algorithms(False)
