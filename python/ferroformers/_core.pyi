@@ -219,3 +219,19 @@ class Generator:
         input_ids: npt.NDArray[np.int64],
         attention_mask: npt.NDArray[np.int64] | None = None,
     ) -> npt.NDArray[np.float32]: ...
+
+# --- dropout masks (rust/python/src/random.rs) --------------------------------------------------
+
+def fill_dropout_mask(out: npt.NDArray[np.float32], p: float, seed: int) -> None:
+    """Overwrite the C-contiguous float32 array `out` with a dropout mask: each element `1 / (1 - p)`
+    with probability `1 - p`, else `0.0` (p in [0, 1), seed in [0, 2**64)).
+
+    Filled in parallel with the GIL released; the values depend on `(seed, p)` and each element's
+    position only, not on the thread count. `ferroformers.models.dropout` passes a torch tensor's
+    `.numpy()` view and draws `seed` from torch's CPU generator.
+
+        >>> mask = np.empty(4, np.float32)
+        >>> fill_dropout_mask(mask, 0.0, 0)
+        >>> mask
+        array([1., 1., 1., 1.], dtype=float32)
+    """

@@ -21,6 +21,7 @@ from .activations import get_activation
 from .attention import attend, padding_mask
 from .bert import _as_tuple, _check_inputs, _output_flags, qa_output
 from .configuration import PretrainedConfig
+from .dropout import Dropout
 from .losses import masked_lm_loss, sequence_classification_loss, token_classification_loss
 from .modeling_outputs import (
     BaseModelOutput,
@@ -88,7 +89,7 @@ class Embeddings(nn.Module):
         self.word_embeddings = nn.Embedding(config.vocab_size, config.dim, padding_idx=config.pad_token_id)
         self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.dim)
         self.LayerNorm = nn.LayerNorm(config.dim, eps=_LN_EPS)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def forward(self, input_ids, position_ids=None, inputs_embeds=None) -> torch.Tensor:
         if inputs_embeds is None:
@@ -130,7 +131,7 @@ class FFN(nn.Module):
         self.lin1 = nn.Linear(config.dim, config.hidden_dim)
         self.lin2 = nn.Linear(config.hidden_dim, config.dim)
         self.act = get_activation(config.activation)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def forward(self, x):
         return self.dropout(self.lin2(self.act(self.lin1(x))))
@@ -254,7 +255,7 @@ class DistilBertForSequenceClassification(DistilBertPreTrainedModel):
         self.distilbert = DistilBertModel(config)
         self.pre_classifier = nn.Linear(config.dim, config.dim)
         self.classifier = nn.Linear(config.dim, config.num_labels)
-        self.dropout = nn.Dropout(config.seq_classif_dropout)
+        self.dropout = Dropout(config.seq_classif_dropout)
         self.post_init()
 
     def forward(
@@ -283,7 +284,7 @@ class DistilBertForTokenClassification(DistilBertPreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.distilbert = DistilBertModel(config)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
         self.classifier = nn.Linear(config.dim, config.num_labels)
         self.post_init()
 
@@ -314,7 +315,7 @@ class DistilBertForQuestionAnswering(DistilBertPreTrainedModel):
             raise ValueError(f"DistilBertForQuestionAnswering needs num_labels == 2 (start, end): {config.num_labels}")
         self.distilbert = DistilBertModel(config)
         self.qa_outputs = nn.Linear(config.dim, config.num_labels)
-        self.dropout = nn.Dropout(config.qa_dropout)
+        self.dropout = Dropout(config.qa_dropout)
         self.post_init()
 
     def forward(

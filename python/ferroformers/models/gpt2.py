@@ -30,6 +30,7 @@ from .activations import get_activation
 from .attention import attend, causal_mask
 from .cache import DynamicCache, LegacyCache, as_cache
 from .configuration import PretrainedConfig
+from .dropout import Dropout
 from .heads import last_token_index
 from .losses import causal_lm_loss, sequence_classification_loss
 from .modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast, SequenceClassifierOutputWithPast
@@ -129,8 +130,8 @@ class GPT2Attention(nn.Module):
             self.scaling /= layer_idx + 1
         self.c_attn = Conv1D(3 * config.n_embd, config.n_embd)  # q, k, v side by side
         self.c_proj = Conv1D(config.n_embd, config.n_embd)
-        self.attn_dropout = nn.Dropout(config.attn_pdrop)
-        self.resid_dropout = nn.Dropout(config.resid_pdrop)
+        self.attn_dropout = Dropout(config.attn_pdrop)
+        self.resid_dropout = Dropout(config.resid_pdrop)
 
     def forward(
         self,
@@ -162,7 +163,7 @@ class GPT2MLP(nn.Module):
         self.c_fc = Conv1D(inner, config.n_embd)
         self.c_proj = Conv1D(config.n_embd, inner)
         self.act = get_activation(config.activation_function)
-        self.dropout = nn.Dropout(config.resid_pdrop)
+        self.dropout = Dropout(config.resid_pdrop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.c_proj(self.act(self.c_fc(x))))
@@ -216,7 +217,7 @@ class GPT2Model(GPT2PreTrainedModel):
             raise ValueError("GPT-2 with cross-attention (add_cross_attention=True) is not supported")
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)
         self.wpe = nn.Embedding(config.n_positions, config.n_embd)
-        self.drop = nn.Dropout(config.embd_pdrop)
+        self.drop = Dropout(config.embd_pdrop)
         self.h = nn.ModuleList([GPT2Block(config, i) for i in range(config.n_layer)])
         self.ln_f = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon)
         self.post_init()

@@ -33,6 +33,9 @@ pub enum Error {
     /// The caller passed an argument that cannot work (bad stride, out-of-range id, ...).
     #[error("{0}")]
     InvalidInput(String),
+    /// A numeric argument outside its domain, outside tokenization (e.g. a dropout probability).
+    #[error("{0}")]
+    InvalidArgument(String),
     /// An id that is not in the vocabulary (nor among the added tokens).
     #[error("token id {id} is out of range: the vocabulary has {vocab_size} tokens (ids 0..{vocab_size})")]
     IdOutOfRange { id: u32, vocab_size: usize },

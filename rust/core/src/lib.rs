@@ -1,4 +1,5 @@
-//! ferroformers-core: the pure-Rust tokenization engine behind `ferroformers._core`.
+//! ferroformers-core: the pure-Rust tokenization engine behind `ferroformers._core` (plus the
+//! generation step loop and fast dropout masks, see [`generation`] and [`random`]).
 //!
 //! A tokenizer is a pipeline of five stages, each a trait with one file per implementation:
 //! [`normalizers::Normalizer`] → [`pre_tokenizers::PreTokenizer`] → [`models::Model`] →
@@ -13,6 +14,7 @@ pub mod models;
 pub mod normalizers;
 pub mod pre_tokenizers;
 pub mod processors;
+pub mod random;
 pub mod tokenizer;
 pub mod utils;
 

@@ -57,6 +57,8 @@ pub fn to_py(err: Error) -> PyErr {
                     PyValueError::new_err(m)
                 })
             }
+            // Not about tokenization (a dropout probability, a seed, an output array): a plain ValueError.
+            Error::InvalidArgument(_) => PyValueError::new_err(message),
             Error::IdOutOfRange { .. } => raise(py, "InvalidTokenIdError", message, |m| {
                 PyValueError::new_err(m)
             }),

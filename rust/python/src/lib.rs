@@ -1,11 +1,12 @@
 //! `ferroformers._core`: the PyO3 bindings. Type conversion, GIL release and error mapping only;
-//! all tokenization and generation logic lives in the `ferroformers-core` crate.
+//! all tokenization, generation and dropout-mask logic lives in the `ferroformers-core` crate.
 
 mod added_token;
 mod encoding;
 mod errors;
 mod generation;
 mod inputs;
+mod random;
 mod tokenizer;
 
 use pyo3::prelude::*;
@@ -34,6 +35,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<added_token::PyAddedToken>()?;
     m.add_class::<generation::PyGenerator>()?;
     m.add_function(wrap_pyfunction!(generation::set_seed, m)?)?;
+    m.add_function(wrap_pyfunction!(random::fill_dropout_mask, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
