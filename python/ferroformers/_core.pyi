@@ -117,6 +117,17 @@ class Tokenizer:
         add_special_tokens: bool = True,
         fields: Sequence[str] | None = None,
     ) -> dict[str, npt.NDArray[np.int64]]: ...
+    def encode_batch_flat(
+        self, input: Sequence[InputItem], is_pretokenized: bool = False, add_special_tokens: bool = True
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
+        """Every item's ids in one flat uint32 array, and int64 offsets (one more than items): item `i`'s ids
+        are `ids[offsets[i]:offsets[i + 1]]`. Truncation applies, padding does not; no `Encoding` objects.
+
+        >>> tok = Tokenizer.from_file("gpt2/tokenizer.json")
+        >>> ids, offsets = tok.encode_batch_flat(["Hello world", "Hi"])
+        >>> [ids[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])]
+        [[15496, 995], [17250]]
+        """
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str: ...
     def decode_batch(self, sequences: Sequence[Sequence[int]], skip_special_tokens: bool = True) -> list[str]: ...
     def decode_tokens(self, tokens: Sequence[str]) -> str: ...

@@ -9,6 +9,7 @@ import pickle
 import random
 import shutil
 
+import numpy as np
 import pytest
 import tokenizers
 from hypothesis import given, settings
@@ -122,6 +123,56 @@ def test_truncation_padding_overflow_match_reference(pair_of_tokenizers, sample,
         for tok in (ours, ref):
             tok.no_truncation()
             tok.no_padding()
+
+
+def _rows(ids, offsets) -> list[list[int]]:
+    return [ids[a:b].tolist() for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+
+
+@pytest.mark.parametrize("name", ["gpt2", "bert-uncased", "llama-style-bpe", "t5-style-unigram"])
+def test_encode_batch_flat_equals_encode_batch_ids(tokenizers_dir, sample, name):
+    """The flat ids path gives encode_batch's ids, truncation included, padding left out."""
+    tok = Tokenizer.from_file(str(tokenizers_dir / name / "tokenizer.json"))
+    unpadded = Tokenizer.from_file(str(tokenizers_dir / name / "tokenizer.json"))
+    texts = sample[::2] + sample[-6:]  # every language, and the awkward texts at the end
+    pairs = list(zip(texts[::2], texts[1::2]))
+    truncations = [None, dict(max_length=24, stride=4, direction="left"), dict(max_length=7, strategy="only_first")]
+    for truncation in truncations:
+        for t in (tok, unpadded):
+            if truncation is None:
+                t.no_truncation()
+            else:
+                t.enable_truncation(**truncation)
+        tok.enable_padding(length=300)  # ignored by the flat path: ragged ids have no rows to pad
+        unpadded.no_padding()
+        for add in (True, False):
+            ids, offsets = tok.encode_batch_flat(texts, add_special_tokens=add)
+            assert ids.dtype == np.uint32 and offsets.dtype == np.int64
+            assert offsets.shape == (len(texts) + 1,) and offsets[0] == 0 and offsets[-1] == len(ids)
+            expected = [e.ids for e in unpadded.encode_batch(texts, add_special_tokens=add)]
+            assert _rows(ids, offsets) == expected, (name, truncation, add)
+            if truncation is None or truncation.get("strategy") != "only_first":
+                flat_pairs = tok.encode_batch_flat(pairs, add_special_tokens=add)
+                assert _rows(*flat_pairs) == [e.ids for e in unpadded.encode_batch(pairs, add_special_tokens=add)]
+    words = [t.split() for t in texts[:50]]
+    assert _rows(*tok.encode_batch_flat(words, is_pretokenized=True)) == [
+        e.ids for e in unpadded.encode_batch(words, is_pretokenized=True)
+    ]
+
+
+def test_encode_batch_flat_edge_cases(tokenizers_dir):
+    tok = _gpt2(tokenizers_dir)
+    ids, offsets = tok.encode_batch_flat([])
+    assert ids.tolist() == [] and offsets.tolist() == [0]
+    assert _rows(*tok.encode_batch_flat(["", "Hello world", ""])) == [[], [15496, 995], []]
+    with pytest.raises(TypeError, match="batch item 1 must be a str, got int"):
+        tok.encode_batch_flat(["a", 3])
+    with pytest.raises(ferroformers.TokenizationError, match="batch item 1"):
+        tok.encode_batch_flat(["fine", "bad\udfff"])
+    bert = Tokenizer.from_file(str(tokenizers_dir / "bert-uncased" / "tokenizer.json"))
+    bert.enable_truncation(max_length=1)
+    with pytest.raises(ferroformers.TokenizationError, match="max_length"):
+        bert.encode_batch_flat(["some words"])
 
 
 def test_vocab_and_added_tokens_match_reference(pair_of_tokenizers):

@@ -8,7 +8,7 @@ use ferroformers_core::tokenizer::{
     TruncationParams, TruncationStrategy,
 };
 use ferroformers_core::Encoding;
-use numpy::{IntoPyArray, PyArrayMethods};
+use numpy::{IntoPyArray, PyArray1, PyArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -58,6 +58,9 @@ fn to_added_tokens(tokens: &Bound<'_, PyAny>, special: bool) -> PyResult<Vec<Add
         })
         .collect()
 }
+
+/// What `encode_batch_flat` returns: every item's ids one after another, and where each item starts.
+type FlatIds<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<i64>>);
 
 /// The fields `encode_batch_arrays` can return, each an int64 array.
 const ARRAY_FIELDS: &[&str] = &[
@@ -319,6 +322,31 @@ impl PyTokenizer {
             out.set_item(f, shaped)?;
         }
         Ok(out)
+    }
+
+    /// Encode a batch into its ids, ragged and flat, built in Rust with the GIL released:
+    /// `(ids, offsets)`, where `ids` (uint32) holds every item's ids one after another and item
+    /// `i`'s are `ids[offsets[i]:offsets[i + 1]]` (`offsets`: int64, one longer than the batch).
+    /// Truncation applies as in `encode_batch`; padding does not, and overflowing pieces are
+    /// dropped. No `Encoding` objects are made: the ids-only path for data pipelines.
+    ///
+    ///     >>> tok = Tokenizer.from_file("gpt2/tokenizer.json")
+    ///     >>> ids, offsets = tok.encode_batch_flat(["Hello world", "Hi"])
+    ///     >>> [ids[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])]
+    ///     [[15496, 995], [17250]]
+    #[pyo3(signature = (input, is_pretokenized=false, add_special_tokens=true))]
+    fn encode_batch_flat<'py>(
+        &self,
+        py: Python<'py>,
+        input: &Bound<'py, PyAny>,
+        is_pretokenized: bool,
+        add_special_tokens: bool,
+    ) -> PyResult<FlatIds<'py>> {
+        let items = inputs::batch(input, is_pretokenized)?;
+        let tok = &self.inner;
+        let ragged = py.detach(|| guarded(|| tok.encode_batch_ids(&items, add_special_tokens)))?;
+        let offsets: Vec<i64> = ragged.offsets.iter().map(|&o| o as i64).collect();
+        Ok((ragged.ids.into_pyarray(py), offsets.into_pyarray(py)))
     }
 
     /// Ids back to text. An id outside the vocabulary raises `InvalidTokenIdError`.

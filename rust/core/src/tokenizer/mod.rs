@@ -62,6 +62,42 @@ impl From<(&str, &str)> for EncodeInput {
     }
 }
 
+/// Many inputs' ids in one flat buffer: input `i`'s ids are `ids[offsets[i]..offsets[i + 1]]`,
+/// so `offsets` has one entry more than there are inputs and starts at 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaggedIds {
+    pub ids: Vec<u32>,
+    pub offsets: Vec<usize>,
+}
+
+impl RaggedIds {
+    /// Concatenate `rows`, recording where each one starts and ends.
+    pub fn from_rows(rows: &[Vec<u32>]) -> Self {
+        let mut offsets = Vec::with_capacity(rows.len() + 1);
+        offsets.push(0);
+        let mut ids = Vec::with_capacity(rows.iter().map(Vec::len).sum());
+        for row in rows {
+            ids.extend_from_slice(row);
+            offsets.push(ids.len());
+        }
+        RaggedIds { ids, offsets }
+    }
+
+    /// The number of inputs.
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Input `i`'s ids.
+    pub fn row(&self, i: usize) -> &[u32] {
+        &self.ids[self.offsets[i]..self.offsets[i + 1]]
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Tokenizer {
     pub normalizer: Option<NormalizerWrapper>,
@@ -237,17 +273,46 @@ impl Tokenizer {
         add_special_tokens: bool,
         offsets: OffsetType,
     ) -> Result<Encoding> {
+        let mut encoding = self.encode_unpadded(input, add_special_tokens, offsets)?;
+        if let Some(params) = &self.padding {
+            pad_encodings(std::slice::from_mut(&mut encoding), params);
+        }
+        Ok(encoding)
+    }
+
+    /// [`Tokenizer::encode`] without the padding step.
+    fn encode_unpadded(
+        &self,
+        input: &EncodeInput,
+        add_special_tokens: bool,
+        offsets: OffsetType,
+    ) -> Result<Encoding> {
         let first = self.encode_sequence(&input.first, 0, offsets)?;
         let second = input
             .second
             .as_ref()
             .map(|s| self.encode_sequence(s, 1, offsets))
             .transpose()?;
-        self.post_process(first, second, add_special_tokens)
+        self.truncate_and_add_special_tokens(first, second, add_special_tokens)
     }
 
     /// Truncate, add special tokens, pad.
     pub fn post_process(
+        &self,
+        first: Encoding,
+        second: Option<Encoding>,
+        add_special_tokens: bool,
+    ) -> Result<Encoding> {
+        let mut encoding =
+            self.truncate_and_add_special_tokens(first, second, add_special_tokens)?;
+        if let Some(params) = &self.padding {
+            pad_encodings(std::slice::from_mut(&mut encoding), params);
+        }
+        Ok(encoding)
+    }
+
+    /// [`Tokenizer::post_process`] without the padding step.
+    fn truncate_and_add_special_tokens(
         &self,
         first: Encoding,
         second: Option<Encoding>,
@@ -277,7 +342,7 @@ impl Tokenizer {
             }
             None => (first, second),
         };
-        let mut encoding = match &self.post_processor {
+        Ok(match &self.post_processor {
             Some(p) => p.process(first, second, add_special_tokens)?,
             None => {
                 let mut parts = vec![first];
@@ -287,11 +352,7 @@ impl Tokenizer {
                 }
                 Encoding::merge(parts, false)
             }
-        };
-        if let Some(params) = &self.padding {
-            pad_encodings(std::slice::from_mut(&mut encoding), params);
-        }
-        Ok(encoding)
+        })
     }
 
     /// Encode many inputs in parallel (on the pool of [`threads`]), then pad them together.
@@ -318,6 +379,30 @@ impl Tokenizer {
             pad_encodings(&mut encodings, params);
         }
         Ok(encodings)
+    }
+
+    /// Encode many inputs in parallel and keep only their ids, concatenated: input `i`'s ids are
+    /// `ids[offsets[i]..offsets[i + 1]]`. Truncation applies as in [`Tokenizer::encode_batch`];
+    /// padding does not (ragged ids have no rows to pad), and the pieces truncation cuts off
+    /// (`overflowing`) are dropped, as `encode_batch`'s `ids` leave them out.
+    ///
+    /// Each encoding is reduced to its ids on the worker thread that made it, so the batch never
+    /// holds all the tokens' strings and offsets at once; offsets are bytes, the cheapest kind.
+    pub fn encode_batch_ids(
+        &self,
+        inputs: &[EncodeInput],
+        add_special_tokens: bool,
+    ) -> Result<RaggedIds> {
+        let ids_of = |input: &EncodeInput| {
+            self.encode_unpadded(input, add_special_tokens, OffsetType::Byte)
+                .map(|mut e| std::mem::take(&mut e.ids))
+        };
+        let rows: Vec<Vec<u32>> = if inputs.len() > 1 && threads::parallelism_enabled() {
+            threads::pool().install(|| inputs.par_iter().map(ids_of).collect::<Result<_>>())?
+        } else {
+            inputs.iter().map(ids_of).collect::<Result<_>>()?
+        };
+        Ok(RaggedIds::from_rows(&rows))
     }
 
     // ------------------------------------------------------------------ decoding
@@ -460,5 +545,109 @@ pub fn pad_encodings(encodings: &mut [Encoding], params: &PaddingParams) {
             &params.pad_token,
             params.direction.into(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny BERT-like tokenizer: whitespace words, WordPiece, `[CLS] A [SEP]`, and padding to 8
+    /// turned on so that the tests see `encode_batch_ids` leave it out.
+    fn tiny_bert() -> Tokenizer {
+        let json = r###"{
+            "version": "1.0",
+            "truncation": null,
+            "padding": {"strategy": {"Fixed": 8}, "direction": "Right", "pad_to_multiple_of": null,
+                        "pad_id": 0, "pad_type_id": 0, "pad_token": "[PAD]"},
+            "added_tokens": [
+                {"id": 0, "special": true, "content": "[PAD]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false},
+                {"id": 1, "special": true, "content": "[UNK]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false},
+                {"id": 2, "special": true, "content": "[CLS]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false},
+                {"id": 3, "special": true, "content": "[SEP]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false}
+            ],
+            "normalizer": null,
+            "pre_tokenizer": {"type": "WhitespaceSplit"},
+            "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
+            "decoder": null,
+            "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                      "max_input_chars_per_word": 100,
+                      "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "the": 4, "cat": 5,
+                                "sat": 6, "on": 7, "mat": 8, "##s": 9}}
+        }"###;
+        Tokenizer::from_json(json, "tiny_bert").unwrap()
+    }
+
+    fn unpadded_ids(tok: &Tokenizer, inputs: &[EncodeInput], specials: bool) -> Vec<Vec<u32>> {
+        let mut unpadded = tok.clone();
+        unpadded.padding = None;
+        unpadded
+            .encode_batch(inputs, specials, OffsetType::Byte)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.ids)
+            .collect()
+    }
+
+    #[test]
+    fn encode_batch_ids_concatenates_the_unpadded_ids() {
+        let tok = tiny_bert();
+        let inputs: Vec<EncodeInput> = ["the cat sat", "", "cats on the mat mat", "dog"]
+            .into_iter()
+            .map(EncodeInput::from)
+            .collect();
+        for specials in [true, false] {
+            let ragged = tok.encode_batch_ids(&inputs, specials).unwrap();
+            let rows = unpadded_ids(&tok, &inputs, specials);
+            assert_eq!(ragged, RaggedIds::from_rows(&rows));
+            assert_eq!(ragged.len(), 4);
+            assert_eq!(
+                ragged.row(3),
+                if specials { &[2, 1, 3][..] } else { &[1][..] }
+            );
+        }
+        let ragged = tok.encode_batch_ids(&inputs, true).unwrap();
+        assert_eq!(ragged.offsets, vec![0, 5, 7, 15, 18]);
+        assert_eq!(ragged.row(2), &[2, 5, 9, 7, 4, 8, 8, 3]);
+    }
+
+    #[test]
+    fn encode_batch_ids_truncates_like_encode_batch() {
+        let mut tok = tiny_bert();
+        tok.truncation = Some(TruncationParams {
+            direction: DirectionName::Right,
+            max_length: 6,
+            strategy: TruncationStrategy::LongestFirst,
+            stride: 0,
+        });
+        let inputs = vec![
+            EncodeInput::from("cats on the mat mat"),
+            EncodeInput::from(("the cat", "sat on the mat")),
+        ];
+        let ragged = tok.encode_batch_ids(&inputs, true).unwrap();
+        assert_eq!(ragged.row(0), &[2, 5, 9, 7, 4, 3]);
+        assert_eq!(
+            ragged,
+            RaggedIds::from_rows(&unpadded_ids(&tok, &inputs, true))
+        );
+        // Without special tokens, none of max_length is reserved for them.
+        let plain = tok.encode_batch_ids(&inputs, false).unwrap();
+        assert_eq!(plain.row(0), &[5, 9, 7, 4, 8, 8]);
+        assert_eq!(plain.row(1).len(), 6);
+        assert_eq!(
+            plain,
+            RaggedIds::from_rows(&unpadded_ids(&tok, &inputs, false))
+        );
+        tok.truncation.as_mut().unwrap().max_length = 1;
+        let err = tok.encode_batch_ids(&inputs, true).unwrap_err();
+        assert!(err.to_string().contains("max_length (1)"), "{err}");
+    }
+
+    #[test]
+    fn encode_batch_ids_of_no_inputs_is_one_offset() {
+        let ragged = tiny_bert().encode_batch_ids(&[], true).unwrap();
+        assert!(ragged.is_empty());
+        assert_eq!(ragged.offsets, vec![0]);
+        assert!(ragged.ids.is_empty());
     }
 }
