@@ -24,7 +24,6 @@ from typing import Any, TextIO
 
 from . import CliError
 
-
 # The task names of ferroformers.pipelines, spelled out here because importing that package imports torch
 # (seconds), which `ferroformers --help` and the other subcommands should not wait for; a test keeps the two equal.
 TASKS = (
