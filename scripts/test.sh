@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check the project has, in the order CI runs them (the README's test command):
-#   set-up (scripts/setup.sh), cargo fmt, clippy (warnings are errors), the pure-Rust core's tests,
+#   set-up (scripts/setup.sh; espeak-ng from apt when missing), cargo fmt, clippy (warnings are errors),
+#   the pure-Rust core's tests,
 #   ruff lint + format, pytest on tests/python (slow tests included unless FERRO_SKIP_SLOW=1),
 #   and token-for-token parity with the Hugging Face reference (../shared/tools/tokenizer_parity.py).
 # Every step runs even after a failure, so that one report lists them all; the exit status is non-zero
@@ -12,6 +13,18 @@ say() { printf '[test] %s\n' "$*"; }
 [ -d "$SHARED/tokenizers" ] || { say "ERROR: shared data not found at $SHARED (expected ../shared beside the repository, or set FERRO_SHARED)"; exit 1; }
 started=$SECONDS
 bash scripts/setup.sh || { say "FAILED: scripts/setup.sh"; exit 1; }
+
+# A system tool the tests use: espeak-ng synthesizes the speech of the audio-classification tests.
+if ! command -v espeak-ng >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing espeak-ng (Debian package) for the audio tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null; } \
+      || { say "ERROR: apt-get could not install espeak-ng"; exit 1; }
+  else
+    say "ERROR: espeak-ng is missing (the audio tests synthesize speech with it): sudo apt-get install espeak-ng"
+    exit 1
+  fi
+fi
 
 failed=()
 step() {  # step NAME COMMAND...: run, time and record one check

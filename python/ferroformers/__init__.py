@@ -25,6 +25,8 @@ from .errors import (
     FerroformersError,
     GenerationError,
     HubError,
+    InvalidAudioError,
+    InvalidImageError,
     InvalidTokenIdError,
     ModelFileError,
     ModelNotFoundError,
@@ -48,8 +50,19 @@ _MODEL_NAMES = (
     "AutoModelForSequenceClassification",
     "AutoModelForTokenClassification",
     "AutoModelForQuestionAnswering",
+    "AutoModelForImageClassification",
+    "AutoModelForSemanticSegmentation",
+    "AutoModelForAudioClassification",
     "PretrainedConfig",
     "PreTrainedModel",
+)
+# Image processors and audio feature extractors (numpy and Pillow; torch only for return_tensors="pt").
+_PROCESSING_NAMES = (
+    "AutoImageProcessor",
+    "AutoFeatureExtractor",
+    "ViTImageProcessor",
+    "SegformerImageProcessor",
+    "Wav2Vec2FeatureExtractor",
 )
 # Generation names, also resolved on first access (they import torch too).
 _GENERATION_NAMES = (
@@ -88,6 +101,12 @@ def __getattr__(name: str):
         from . import models
 
         value = getattr(models, name)
+        globals()[name] = value
+        return value
+    if name in _PROCESSING_NAMES:
+        from . import processing
+
+        value = getattr(processing, name)
         globals()[name] = value
         return value
     if name in _GENERATION_NAMES:
@@ -146,6 +165,8 @@ __all__ = [
     "GenerationError",
     "HubError",
     "InvalidTokenIdError",
+    "InvalidImageError",
+    "InvalidAudioError",
     "ModelNotFoundError",
     "TokenizationError",
     "TokenizerFileError",
@@ -155,6 +176,7 @@ __all__ = [
     "UnsupportedModelError",
     "WeightShapeMismatchError",
     *_MODEL_NAMES,
+    *_PROCESSING_NAMES,
     *_GENERATION_NAMES,
     *_PIPELINE_NAMES,
     *_TRAINER_NAMES,

@@ -71,6 +71,15 @@ class UnsupportedModelError(FerroformersError, ValueError):
     """A configuration names a model type, architecture or task ferroformers does not implement (or remote code)."""
 
 
+class InvalidImageError(FerroformersError, ValueError):
+    """An image cannot be used: unreadable file or bytes, an empty array, or a channel count the model does not take."""
+
+
+class InvalidAudioError(FerroformersError, ValueError):
+    """Audio cannot be used: unreadable file or bytes, an empty or multi-channel array, or a sampling rate that
+    does not match the model's (where resampling is not done for the caller)."""
+
+
 __all__ = [
     "FerroformersError",
     "TokenizerFileError",
@@ -86,4 +95,6 @@ __all__ = [
     "ModelFileError",
     "WeightShapeMismatchError",
     "UnsupportedModelError",
+    "InvalidImageError",
+    "InvalidAudioError",
 ]

@@ -130,6 +130,7 @@ _NEEDED_FILES = {
     "tokenizer": "tokenizer.json (and tokenizer_config.json)",
     "model": "config.json and the weights (model.safetensors or pytorch_model.bin)",
     "configuration": "config.json",
+    "preprocessor": "preprocessor_config.json",
 }
 
 

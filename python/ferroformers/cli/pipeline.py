@@ -1,12 +1,12 @@
 """``ferroformers pipeline TASK --model DIR_OR_ID``: a pipeline over JSON lines, stdin to stdout.
 
-Each input line is one JSON value, given to the pipeline as it is: a string for most tasks, an object
-for question answering (``{"question": ..., "context": ...}``) or text pairs (``{"text": ...,
-"text_pair": ...}``), a list of ``{"role", "content"}`` messages for a chat. With ``--text`` each line is
-taken as plain text instead. Each output line is the pipeline's result for that input, in order, written
-as soon as it is known (lines are read lazily, so the command works on endless streams); ``--batch-size``
-batches forward passes. Keyword arguments of the task go in ``--arg NAME=VALUE`` (VALUE is read as JSON
-when it parses, else as a string).
+Each input line is one JSON value, given to the pipeline as it is: a string for most tasks (a file path for
+the image and audio tasks), an object for question answering (``{"question": ..., "context": ...}``) or text
+pairs (``{"text": ..., "text_pair": ...}``), a list of ``{"role", "content"}`` messages for a chat. With
+``--text`` each line is taken as plain text instead. Each output line is the pipeline's result for that input,
+in order, written as soon as it is known (lines are read lazily, so the command works on endless streams);
+segmentation masks are written as rows of 0/255 pixels. ``--batch-size`` batches forward passes. Keyword
+arguments of the task go in ``--arg NAME=VALUE`` (VALUE is read as JSON when it parses, else as a string).
 
     $ printf '"I love this"\\n"I hate this"\\n' | ferroformers pipeline text-classification --model clf/
     {"input": "I love this", "result": [{"label": "POSITIVE", "score": 0.98}]}
@@ -27,8 +27,11 @@ from . import CliError
 # The task names of ferroformers.pipelines, spelled out here because importing that package imports torch
 # (seconds), which `ferroformers --help` and the other subcommands should not wait for; a test keeps the two equal.
 TASKS = (
+    "audio-classification",
     "feature-extraction",
     "fill-mask",
+    "image-classification",
+    "image-segmentation",
     "ner",
     "question-answering",
     "sentiment-analysis",
@@ -98,7 +101,12 @@ def read_inputs(stream: TextIO, plain_text: bool) -> Iterator[Any]:
 
 
 def _jsonable(value: Any) -> Any:
-    """numpy / torch scalars and arrays (feature vectors, tensors) as plain JSON values."""
+    """numpy / torch scalars and arrays (feature vectors, tensors) and PIL images (segmentation masks, as
+    rows of 0/255 pixel values) as plain JSON values."""
+    if hasattr(value, "getdata") and hasattr(value, "size"):  # a PIL image
+        import numpy as np
+
+        return np.asarray(value).tolist()
     if hasattr(value, "tolist"):
         return value.tolist()
     if hasattr(value, "item"):

@@ -32,6 +32,12 @@ _LAZY: dict[str, str] = {
     "AutoModelForSequenceClassification": "auto",
     "AutoModelForTokenClassification": "auto",
     "AutoModelForQuestionAnswering": "auto",
+    "AutoModelForImageClassification": "auto",
+    "AutoModelForSemanticSegmentation": "auto",
+    "AutoModelForAudioClassification": "auto",
+    "ImageClassifierOutput": "modeling_outputs",
+    "SemanticSegmenterOutput": "modeling_outputs",
+    "Wav2Vec2BaseModelOutput": "modeling_outputs",
 }
 
 

@@ -27,6 +27,9 @@ MASKED_LM = "masked_lm"
 SEQUENCE_CLASSIFICATION = "sequence_classification"
 TOKEN_CLASSIFICATION = "token_classification"
 QUESTION_ANSWERING = "question_answering"
+IMAGE_CLASSIFICATION = "image_classification"
+SEMANTIC_SEGMENTATION = "semantic_segmentation"
+AUDIO_CLASSIFICATION = "audio_classification"
 
 
 def _encoder(module: str, prefix: str) -> tuple[str, dict[str, str]]:
@@ -67,6 +70,24 @@ MODEL_REGISTRY: dict[str, tuple[str, dict[str, str]]] = {
     "llama": _decoder("ferroformers.models.llama", "Llama"),
     "mistral": _decoder("ferroformers.models.llama", "Mistral"),
     "qwen2": _decoder("ferroformers.models.llama", "Qwen2"),
+    "vit": (
+        "ferroformers.models.vit",
+        {CONFIG: "ViTConfig", BASE: "ViTModel", IMAGE_CLASSIFICATION: "ViTForImageClassification"},
+    ),
+    "segformer": (
+        "ferroformers.models.segformer",
+        {CONFIG: "SegformerConfig", BASE: "SegformerModel", SEMANTIC_SEGMENTATION: "SegformerForSemanticSegmentation"},
+    ),
+    "wav2vec2": (
+        "ferroformers.models.wav2vec2",
+        {
+            CONFIG: "Wav2Vec2Config",
+            BASE: "Wav2Vec2Model",
+            # transformers' audio classifier is a sequence classifier over frames: both Auto classes find it
+            AUDIO_CLASSIFICATION: "Wav2Vec2ForSequenceClassification",
+            SEQUENCE_CLASSIFICATION: "Wav2Vec2ForSequenceClassification",
+        },
+    ),
 }
 
 
@@ -202,6 +223,18 @@ class AutoModelForQuestionAnswering(_AutoModel):
     _task = QUESTION_ANSWERING
 
 
+class AutoModelForImageClassification(_AutoModel):
+    _task = IMAGE_CLASSIFICATION
+
+
+class AutoModelForSemanticSegmentation(_AutoModel):
+    _task = SEMANTIC_SEGMENTATION
+
+
+class AutoModelForAudioClassification(_AutoModel):
+    _task = AUDIO_CLASSIFICATION
+
+
 __all__ = [
     "AutoConfig",
     "AutoModel",
@@ -210,6 +243,9 @@ __all__ = [
     "AutoModelForSequenceClassification",
     "AutoModelForTokenClassification",
     "AutoModelForQuestionAnswering",
+    "AutoModelForImageClassification",
+    "AutoModelForSemanticSegmentation",
+    "AutoModelForAudioClassification",
     "MODEL_REGISTRY",
     "register",
     "supported_model_types",

@@ -137,6 +137,30 @@ class QuestionAnsweringModelOutput(ModelOutput):
     attentions: Tensors = None
 
 
+@dataclass
+class ImageClassifierOutput(ModelOutput):
+    loss: Tensor = None
+    logits: Tensor = None  # (B, num_labels)
+    hidden_states: Tensors = None  # embeddings output, then one per layer
+    attentions: Tensors = None
+
+
+@dataclass
+class SemanticSegmenterOutput(ModelOutput):
+    loss: Tensor = None
+    logits: Tensor = None  # (B, num_labels, H / 4, W / 4): a score per class per pixel of the coarsest map
+    hidden_states: Tensors = None  # one per encoder stage: (B, C_i, H_i, W_i)
+    attentions: Tensors = None
+
+
+@dataclass
+class Wav2Vec2BaseModelOutput(ModelOutput):
+    last_hidden_state: Tensor = None  # (B, T_frames, C)
+    extract_features: Tensor = None  # (B, T_frames, conv_dim[-1]): the convolutional features, normalized
+    hidden_states: Tensors = None
+    attentions: Tensors = None
+
+
 __all__ = [
     "ModelOutput",
     "BaseModelOutput",
@@ -148,4 +172,7 @@ __all__ = [
     "SequenceClassifierOutputWithPast",
     "TokenClassifierOutput",
     "QuestionAnsweringModelOutput",
+    "ImageClassifierOutput",
+    "SemanticSegmenterOutput",
+    "Wav2Vec2BaseModelOutput",
 ]

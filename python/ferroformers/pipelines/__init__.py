@@ -7,7 +7,8 @@
 
 Tasks: text-generation, text-classification (alias sentiment-analysis), token-classification (alias ner),
 fill-mask, feature-extraction, zero-shot-classification, question-answering (transformers 4's extractive
-pipeline).
+pipeline); beyond text: image-classification, image-segmentation (semantic) and audio-classification, which
+load the checkpoint's image processor or feature extractor (`preprocessor_config.json`) instead of a tokenizer.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ import os
 from typing import Any
 
 from ..errors import ModelNotFoundError
+from .audio_classification import AudioClassificationPipeline
 from .base import ChunkPipeline, Pipeline, resolve_device
 from .defaults import DEFAULT_MODELS
 from .feature_extraction import FeatureExtractionPipeline
 from .fill_mask import FillMaskPipeline
+from .image_classification import ImageClassificationPipeline
+from .image_segmentation import ImageSegmentationPipeline
 from .pt_utils import KeyDataset, KeyPairDataset
 from .question_answering import QuestionAnsweringPipeline
 from .text_classification import TextClassificationPipeline
@@ -40,7 +44,19 @@ SUPPORTED_TASKS: dict[str, tuple[type[Pipeline], str]] = {
     "zero-shot-classification": (ZeroShotClassificationPipeline, "AutoModelForSequenceClassification"),
     "question-answering": (QuestionAnsweringPipeline, "AutoModelForQuestionAnswering"),
     "token-classification": (TokenClassificationPipeline, "AutoModelForTokenClassification"),
+    "image-classification": (ImageClassificationPipeline, "AutoModelForImageClassification"),
+    "image-segmentation": (ImageSegmentationPipeline, "AutoModelForSemanticSegmentation"),
+    "audio-classification": (AudioClassificationPipeline, "AutoModelForAudioClassification"),
 }
+# What a task's pipeline reads its inputs with, when not a tokenizer: the keyword it takes and the Auto class
+# (in ferroformers.processing) that loads it from the model's folder.
+_INPUT_PROCESSORS = {
+    "image-classification": ("image_processor", "AutoImageProcessor"),
+    "image-segmentation": ("image_processor", "AutoImageProcessor"),
+    "audio-classification": ("feature_extractor", "AutoFeatureExtractor"),
+}
+# Sequence classifiers over audio rather than text: their checkpoints name audio-classification.
+_AUDIO_ARCHITECTURE_PREFIXES = ("Wav2Vec2",)
 TASK_ALIASES = {"sentiment-analysis": "text-classification", "ner": "token-classification"}
 
 
@@ -50,6 +66,14 @@ def _supported() -> str:
 
 def _task_of_architectures(architectures: list[str] | None, source: str) -> str:
     for arch in architectures or []:
+        if arch.endswith("ForImageClassification"):
+            return "image-classification"
+        if arch.endswith("ForSemanticSegmentation"):
+            return "image-segmentation"
+        if arch.endswith(("ForAudioClassification", "ForSequenceClassification")) and arch.startswith(
+            _AUDIO_ARCHITECTURE_PREFIXES
+        ):
+            return "audio-classification"
         if arch.endswith("ForCausalLM") or arch.endswith("LMHeadModel"):
             return "text-generation"
         if arch.endswith("ForSequenceClassification"):
@@ -75,6 +99,8 @@ def pipeline(
     device: Any = None,
     dtype: Any = None,
     batch_size: int | None = None,
+    image_processor: Any = None,
+    feature_extractor: Any = None,
     **kwargs: Any,
 ) -> Pipeline:
     """Build the pipeline for `task` around `model` (a local folder, a Hub id, or a loaded model).
@@ -83,7 +109,9 @@ def pipeline(
     Without `task`, the config's `architectures` choose it; without `model`, the task's default Hub model
     (`DEFAULT_MODELS`, Hugging Face's choice) is loaded from the Hub cache or downloaded. `device` and
     `dtype` place the model; `batch_size` groups inputs into padded batches. Other keywords are defaults of
-    every call (`max_new_tokens=`, `top_k=`, ...); one the task does not take is a TypeError.
+    every call (`max_new_tokens=`, `top_k=`, ...); one the task does not take is a TypeError. The image and
+    audio tasks take `image_processor=` / `feature_extractor=` (a folder, a Hub id or a loaded one) in place
+    of a tokenizer, by default the model's own.
     """
     from ..models import auto as _auto  # imports torch: only when a pipeline is built
 
@@ -151,6 +179,31 @@ def pipeline(
 
             model.to(dtype=_resolve_dtype(dtype, model.config))
 
+    pipeline_cls = SUPPORTED_TASKS[task][0]
+    if task in _INPUT_PROCESSORS:
+        keyword, auto_name = _INPUT_PROCESSORS[task]
+        given = {"image_processor": image_processor, "feature_extractor": feature_extractor}
+        if tokenizer is not None or given[_other(keyword)] is not None:
+            raise ValueError(
+                f"the {task} pipeline reads its inputs with {keyword}=, not a tokenizer or {_other(keyword)}="
+            )
+        processor = given[keyword]
+        if processor is None:
+            processor = getattr(model.config, "name_or_path", "")
+            if not processor:
+                raise ValueError(f"the model does not record the folder it came from: pass {keyword}=")
+        if isinstance(processor, (str, os.PathLike)):
+            from .. import processing
+
+            processor = getattr(processing, auto_name).from_pretrained(processor)
+        return pipeline_cls(
+            model, None, task=task, device=device, batch_size=batch_size, **{keyword: processor}, **kwargs
+        )
+    if image_processor is not None or feature_extractor is not None:
+        raise ValueError(
+            f"the {task} pipeline reads text with a tokenizer: image_processor= / feature_extractor= do not apply"
+        )
+
     if tokenizer is None:
         source = getattr(model.config, "name_or_path", "")
         if not source:
@@ -161,12 +214,18 @@ def pipeline(
 
         tokenizer = AutoTokenizer.from_pretrained(tokenizer)
 
-    pipeline_cls = SUPPORTED_TASKS[task][0]
     return pipeline_cls(model, tokenizer, task=task, device=device, batch_size=batch_size, **kwargs)
+
+
+def _other(keyword: str) -> str:
+    return "feature_extractor" if keyword == "image_processor" else "image_processor"
 
 
 __all__ = [
     "AggregationStrategy",
+    "AudioClassificationPipeline",
+    "ImageClassificationPipeline",
+    "ImageSegmentationPipeline",
     "ChunkPipeline",
     "DEFAULT_MODELS",
     "KeyDataset",

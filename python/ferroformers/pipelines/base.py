@@ -257,6 +257,8 @@ def _is_lazy_iterable(inputs: Any) -> bool:
     """Generators, datasets and other iterables that are not a text, a dict, a list or a tensor."""
     if isinstance(inputs, (str, bytes, dict, list, tuple, torch.Tensor)):
         return False
+    if type(inputs).__module__ == "numpy":  # an array is one image or one waveform, not a stream of inputs
+        return False
     return isinstance(inputs, Iterable)
 
 

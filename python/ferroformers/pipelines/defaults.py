@@ -6,7 +6,8 @@ table: text-generation uses `openai-community/gpt2` (transformers 4's default; 5
 architecture ferroformers does not implement and a 6 GB download) and zero-shot-classification uses
 `FacebookAI/roberta-large-mnli` (transformers' other published default for that task; its PyTorch default,
 `facebook/bart-large-mnli`, is a BART model). question-answering keeps transformers 4's default, as the task
-itself follows transformers 4.
+itself follows transformers 4. image-segmentation uses NVIDIA's SegFormer-B0 fine-tuned on ADE20k: transformers'
+default, `facebook/detr-resnet-50-panoptic`, is a DETR model, which ferroformers does not implement.
 """
 
 from __future__ import annotations
@@ -19,4 +20,7 @@ DEFAULT_MODELS: dict[str, str] = {
     "feature-extraction": "distilbert/distilbert-base-cased",
     "question-answering": "distilbert/distilbert-base-cased-distilled-squad",
     "zero-shot-classification": "FacebookAI/roberta-large-mnli",
+    "image-classification": "google/vit-base-patch16-224",
+    "image-segmentation": "nvidia/segformer-b0-finetuned-ade-512-512",
+    "audio-classification": "superb/wav2vec2-base-superb-ks",
 }

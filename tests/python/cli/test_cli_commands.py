@@ -204,6 +204,38 @@ def test_pipeline_errors_keep_earlier_results(classifier_dir):
     assert_clean_error(zero, 2, "--batch-size")
 
 
+def test_pipeline_image_segmentation_writes_masks(tmp_path):
+    """Image tasks take file paths as inputs; a segmentation mask comes out as rows of 0/255 pixels."""
+    import numpy as np
+    import skimage.data
+    from PIL import Image
+
+    from ferroformers import pipeline
+
+    folder = tmp_path / "segformer"
+    torch.manual_seed(0)
+    labels = {0: "sky", 1: "ground", 2: "thing"}
+    config = transformers.SegformerConfig(
+        hidden_sizes=[8, 16, 24, 32], num_attention_heads=[1, 2, 2, 4], depths=[1, 1, 1, 1],
+        decoder_hidden_size=16, id2label=labels, label2id={v: k for k, v in labels.items()},
+    )  # fmt: skip
+    model = transformers.SegformerForSemanticSegmentation(config).eval()
+    with torch.no_grad():
+        model.decode_head.classifier.weight.mul_(40.0)  # several classes win pixels
+    model.save_pretrained(folder)
+    transformers.SegformerImageProcessorPil(size={"height": 64, "width": 64}).save_pretrained(folder)
+    photo = tmp_path / "coffee.png"
+    Image.fromarray(skimage.data.coffee()[::4, ::4]).save(photo)
+
+    result = ferro("pipeline", "image-segmentation", "--model", str(folder), stdin=json.dumps(str(photo)) + "\n")
+    assert result.returncode == 0, result.stderr
+    segments = json.loads(result.stdout)["result"]
+    expected = pipeline("image-segmentation", model=folder)(str(photo))
+    assert [s["label"] for s in segments] == [s["label"] for s in expected]
+    for ours, theirs in zip(segments, expected):
+        assert np.array_equal(np.array(ours["mask"], dtype=np.uint8), np.asarray(theirs["mask"]))
+
+
 # -- bench and the entry points -----------------------------------------------------------------------------
 
 
