@@ -71,6 +71,14 @@ class UnsupportedModelError(FerroformersError, ValueError):
     """A configuration names a model type, architecture or task ferroformers does not implement (or remote code)."""
 
 
+class TrainerError(FerroformersError, ValueError):
+    """TrainingArguments or the Trainer were given settings or data they cannot work with."""
+
+
+class CheckpointNotFoundError(TrainerError, FileNotFoundError):
+    """resume_from_checkpoint names no complete Trainer checkpoint (or none exists in output_dir)."""
+
+
 class InvalidImageError(FerroformersError, ValueError):
     """An image cannot be used: unreadable file or bytes, an empty array, or a channel count the model does not take."""
 
@@ -95,6 +103,8 @@ __all__ = [
     "ModelFileError",
     "WeightShapeMismatchError",
     "UnsupportedModelError",
+    "TrainerError",
+    "CheckpointNotFoundError",
     "InvalidImageError",
     "InvalidAudioError",
 ]

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..errors import GenerationError
+
 logger = logging.getLogger(__name__)
 
 GENERATION_CONFIG_NAME = "generation_config.json"
@@ -155,7 +157,7 @@ class GenerationConfig:
         if self.early_stopping not in (True, False, "never"):
             errors.append(f"early_stopping must be True, False or 'never', got {self.early_stopping!r}")
         if errors:
-            raise ValueError("Invalid generation config: " + "; ".join(errors))
+            raise GenerationError("Invalid generation config: " + "; ".join(errors))
 
     # --- saving -----------------------------------------------------------------------------------------------
 

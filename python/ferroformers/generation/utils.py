@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from .. import _core
+from ..errors import GenerationError
 from ..models.cache import DynamicCache
 from ..models.modeling_outputs import ModelOutput
 from .configuration import GenerationConfig, unknown_kwargs_message
@@ -102,7 +103,7 @@ class GenerationMixin:
         """
         unknown = sorted(set(kwargs) - GenerationConfig.field_names() - _CALL_OPTIONS)
         if unknown:
-            raise ValueError(unknown_kwargs_message(unknown, GenerationConfig.field_names() | _CALL_OPTIONS))
+            raise GenerationError(unknown_kwargs_message(unknown, GenerationConfig.field_names() | _CALL_OPTIONS))
         seed = kwargs.pop("seed", None)
         tokenizer = kwargs.pop("tokenizer", None)
         config = (generation_config or self.generation_config).merged_with(**kwargs)
@@ -233,11 +234,22 @@ class GenerationMixin:
         if input_ids.dim() == 1:
             input_ids = input_ids[None]
         if input_ids.dim() != 2 or input_ids.dtype not in (torch.int64, torch.int32):
-            raise ValueError(
+            raise GenerationError(
                 f"input_ids must be integer token ids shaped (batch, length), got {input_ids.dtype} "
                 f"{tuple(input_ids.shape)}"
             )
         input_ids = input_ids.long()
+        try:
+            vocab = getattr(self.get_input_embeddings(), "num_embeddings", None)
+        except (AttributeError, NotImplementedError):  # a model without an embedding table to check against
+            vocab = None
+        if vocab is not None and input_ids.numel() and not bool(((input_ids >= 0) & (input_ids < vocab)).all()):
+            # Caught here: the embedding lookup would fail deep inside the model with "index out of range in self".
+            bad = input_ids[(input_ids < 0) | (input_ids >= vocab)][0].item()
+            raise GenerationError(
+                f"input_ids holds token id {bad}, outside the model's vocabulary (ids 0..{vocab - 1}): was the "
+                "prompt encoded with another model's tokenizer?"
+            )
         if attention_mask is None:
             pad = config.pad_token_id
             if pad is not None and pad not in _as_id_list(config.eos_token_id) and bool((input_ids == pad).any()):

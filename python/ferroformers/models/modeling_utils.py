@@ -232,7 +232,14 @@ class PreTrainedModel(nn.Module):
         config.name_or_path = str(name_or_path)
 
         state_dict, source = load_checkpoint(name_or_path, **hub_kwargs)
-        model = cls(config)
+        try:
+            model = cls(config)
+        except (TypeError, ValueError) as err:
+            # A field of the wrong type ("n_embd": "768") fails deep inside torch; name the file instead.
+            raise ModelFileError(
+                f"Could not build {cls.__name__} from the config of {str(name_or_path)!r}: {err}. Check the "
+                "config.json fields' types and values (sizes are integers, rates are floats)"
+            ) from err
         model._load_checkpoint_state(state_dict, source, ignore_mismatched_sizes=ignore_mismatched_sizes)
         del state_dict
 

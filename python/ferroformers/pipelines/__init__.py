@@ -17,7 +17,7 @@ import logging
 import os
 from typing import Any
 
-from ..errors import ModelNotFoundError
+from ..errors import ModelNotFoundError, UnsupportedModelError
 from .audio_classification import AudioClassificationPipeline
 from .base import ChunkPipeline, Pipeline, resolve_device
 from .defaults import DEFAULT_MODELS
@@ -126,7 +126,7 @@ def pipeline(
     if task is not None:
         task = TASK_ALIASES.get(task, task)
         if task not in SUPPORTED_TASKS:
-            raise ValueError(f"Unknown task {task!r}: ferroformers supports {_supported()}")
+            raise UnsupportedModelError(f"Unknown task {task!r}: ferroformers supports {_supported()}")
     default_model = None
     if model is None:
         if tokenizer is not None and not isinstance(tokenizer, (str, os.PathLike)):

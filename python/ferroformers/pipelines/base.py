@@ -229,7 +229,15 @@ class Pipeline:
             return self.run([inputs], *params, batch_size=batch_size)[0]
         if isinstance(inputs, (list, tuple)):
             return self.run(list(inputs), *params, batch_size=batch_size)
-        return self.iterate(iter(inputs), *params, batch_size=batch_size)
+        try:
+            stream = iter(inputs)
+        except TypeError:
+            # an int or another object that is neither an input nor a collection of inputs: say what fits
+            raise TypeError(
+                f"{self.task} pipeline cannot take a {type(inputs).__name__}: pass one input, a list of inputs "
+                "or an iterable (a generator, a dataset) of inputs"
+            ) from None
+        return self.iterate(stream, *params, batch_size=batch_size)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(task={self.task!r}, model={type(self.model).__name__})"

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from .. import hub
-from ..errors import FerroformersError, TokenizerFileError
+from ..errors import FerroformersError, TokenizerFileError, UnsupportedModelError
 from .backend import Tokenizer
 from .chat_template import CHAT_TEMPLATE_DIR, CHAT_TEMPLATE_FILE, templates_from_files
 from .tokenizer import SPECIAL_TOKENS_ATTRIBUTES, PreTrainedTokenizerFast
@@ -133,7 +133,10 @@ class AutoTokenizer:
         if not use_fast:
             raise ValueError("ferroformers only has fast tokenizers: use_fast=False is not supported")
         if trust_remote_code:
-            raise ValueError("ferroformers does not run remote code: trust_remote_code=True is not supported")
+            raise UnsupportedModelError(
+                "ferroformers does not run remote code: trust_remote_code=True is not supported; load a tokenizer "
+                "that has a tokenizer.json (or the vocabulary files of a supported tokenizer class) instead"
+            )
         name = str(name_or_path)
         resolve = dict(revision=revision, cache_dir=cache_dir, local_files_only=local_files_only, token=token)
         files = hub.resolve_files(

@@ -91,7 +91,7 @@ def check_tensor_type(tensor_type):
     name = getattr(tensor_type, "value", tensor_type)  # transformers.TensorType members
     if name in ("np", "pt"):
         return name
-    raise ValueError(f"return_tensors must be 'pt', 'np' or None, got {tensor_type!r}")
+    raise TokenizationError(f"return_tensors must be 'pt', 'np' or None, got {tensor_type!r}")
 
 
 class BatchEncoding(dict):

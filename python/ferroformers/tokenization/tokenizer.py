@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
+import numbers
 import os
+import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,7 +56,7 @@ def _strategy(value, table: dict, kind: str, valid: Sequence[str]) -> str:
     try:
         return table[value]
     except (KeyError, TypeError):
-        raise ValueError(f"{value} is not a valid {kind}, please select one of {list(valid)}") from None
+        raise TokenizationError(f"{value} is not a valid {kind}, please select one of {list(valid)}") from None
 
 
 def _text_kind(value) -> str:
@@ -189,8 +191,10 @@ class PreTrainedTokenizerFast:
         if isinstance(new_tokens, str) or not isinstance(new_tokens, (list, tuple)):
             new_tokens = [new_tokens]
         if special_tokens:
-            return self._tokenizer.add_special_tokens(list(new_tokens))
-        return self._tokenizer.add_tokens(list(new_tokens))
+            with self._backend_lock:
+                return self._tokenizer.add_special_tokens(list(new_tokens))
+        with self._backend_lock:
+            return self._tokenizer.add_tokens(list(new_tokens))
 
     def add_special_tokens(self, special_tokens_dict: dict, replace_extra_special_tokens: bool = True) -> int:
         """Set named special tokens (`{'pad_token': '[PAD]'}`) and extra ones (`additional_special_tokens`)."""
@@ -216,7 +220,8 @@ class PreTrainedTokenizerFast:
                     f"Key {key!r} is not a special token; use one of {list(SPECIAL_TOKENS_ATTRIBUTES)} "
                     f"or 'additional_special_tokens'"
                 )
-        return self._tokenizer.add_special_tokens(to_add)
+        with self._backend_lock:
+            return self._tokenizer.add_special_tokens(to_add)
 
     # -- special tokens ----------------------------------------------------------------------
     @property
@@ -395,6 +400,11 @@ class PreTrainedTokenizerFast:
     def _strategies(self, padding, truncation, max_length, pad_to_multiple_of, verbose):
         # transformers' rules: max_length alone turns on truncation; a missing max_length comes from
         # model_max_length, and a model without a limit (huge model_max_length) disables both.
+        if max_length is not None and (
+            isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral) or max_length < 0
+        ):
+            # Checked here: the Rust layer would raise a bare OverflowError for a negative length.
+            raise TokenizationError(f"max_length must be a non-negative int (or None), got {max_length!r}")
         if max_length is not None and padding is False and truncation is None:
             truncation = "longest_first"
         padding_strategy = _strategy(padding, _PADDING, "PaddingStrategy", ["longest", "max_length", "do_not_pad"])
@@ -551,7 +561,26 @@ class PreTrainedTokenizerFast:
             )
         self._backend_settings = settings
 
-    def _encode(
+    @property
+    def _backend_lock(self) -> threading.RLock:
+        """Held from setting the backend's padding/truncation to the end of the encode that uses them.
+
+        The Rust tokenizer keeps padding and truncation as state (tokenizers' interface); without the
+        lock, a thread calling with `padding=True` could change it under another thread's encode, which
+        gets the wrong padding, or an "Already borrowed" RuntimeError from the binding. Created lazily:
+        unpickled instances and subclasses that skip `__init__` get one too (`setdefault` is atomic)."""
+        return self.__dict__.setdefault("_backend_lock_instance", threading.RLock())
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_backend_lock_instance", None)  # locks do not pickle; the copy makes its own
+        return state
+
+    def _encode(self, *args, **kwargs) -> BatchEncoding:
+        with self._backend_lock:
+            return self._encode_with_backend_settings(*args, **kwargs)
+
+    def _encode_with_backend_settings(
         self,
         text,
         text_pair,
@@ -596,10 +625,11 @@ class PreTrainedTokenizerFast:
         n_sequences = 2 if inputs and isinstance(inputs[0], tuple) else 1
 
         def encodings_factory():
-            self._apply_backend_settings(settings)
-            return self._tokenizer.encode_batch(
-                inputs, is_pretokenized=is_split_into_words, add_special_tokens=add_special_tokens
-            )
+            with self._backend_lock:  # may run later, from BatchEncoding.encodings, on another thread
+                self._apply_backend_settings(settings)
+                return self._tokenizer.encode_batch(
+                    inputs, is_pretokenized=is_split_into_words, add_special_tokens=add_special_tokens
+                )
 
         if return_tensors is not None and padding_strategy != "do_not_pad" and not return_overflowing_tokens:
             # Fast path: the backend writes each padded field into one int64 array.
@@ -770,7 +800,8 @@ class PreTrainedTokenizerFast:
                 ids, skip_special_tokens=skip_special_tokens, clean_up_tokenization_spaces=clean_up_tokenization_spaces
             )
         self._check_ids(ids)
-        text = self._tokenizer.decode(ids, skip_special_tokens=skip_special_tokens)
+        with self._backend_lock:  # the Rust decode runs without the GIL: keep set_*/add_* out meanwhile
+            text = self._tokenizer.decode(ids, skip_special_tokens=skip_special_tokens)
         return self._clean_up(text, clean_up_tokenization_spaces)
 
     def batch_decode(
@@ -785,7 +816,8 @@ class PreTrainedTokenizerFast:
         sequences = [list(s) for s in sequences]
         for s in sequences:
             self._check_ids(s)
-        texts = self._tokenizer.decode_batch(sequences, skip_special_tokens=skip_special_tokens)
+        with self._backend_lock:
+            texts = self._tokenizer.decode_batch(sequences, skip_special_tokens=skip_special_tokens)
         return [self._clean_up(t, clean_up_tokenization_spaces) for t in texts]
 
     def _clean_up(self, text: str, clean_up: bool | None) -> str:
@@ -816,7 +848,8 @@ class PreTrainedTokenizerFast:
     def convert_tokens_to_string(self, tokens: list[str]) -> str:
         """Text of token strings, through the tokenizer's decoder only (as transformers): the strings need
         not be vocabulary tokens, and no cleanup beyond the decoder's own is applied."""
-        return self._tokenizer.decode_tokens(list(tokens))
+        with self._backend_lock:
+            return self._tokenizer.decode_tokens(list(tokens))
 
     # -- saving ------------------------------------------------------------------------------
     def save_pretrained(self, save_directory: str | os.PathLike) -> tuple[str, ...]:
@@ -827,11 +860,12 @@ class PreTrainedTokenizerFast:
             raise NotADirectoryError(f"save_pretrained: {str(folder)!r} is a file, not a folder")
         folder.mkdir(parents=True, exist_ok=True)
         template_files = save_chat_templates(folder, self.chat_template)
-        self._tokenizer.no_padding()
-        self._tokenizer.no_truncation()
-        self._backend_settings = (None, None)
         tokenizer_file = folder / "tokenizer.json"
-        self._tokenizer.save(str(tokenizer_file))
+        with self._backend_lock:
+            self._tokenizer.no_padding()
+            self._tokenizer.no_truncation()
+            self._backend_settings = (None, None)
+            self._tokenizer.save(str(tokenizer_file))
         config = {
             k: v
             for k, v in self._config.items()

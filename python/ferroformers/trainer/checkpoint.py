@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..errors import ModelFileError
+
 PREFIX = "checkpoint"
 TRAINER_STATE = "trainer_state.json"
 TRAINING_ARGS = "training_args.json"
@@ -149,4 +151,12 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 def load_tensors(path: Path) -> Any:
     """torch.load without code execution: only tensors and plain containers come back."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # UnpicklingError for a pickle holding code, RuntimeError for a truncated file
+        raise ModelFileError(
+            f"Could not read the checkpoint file {str(path)!r} with torch.load(weights_only=True) (corrupt, "
+            f"truncated, or a pickle holding more than tensors): {err}"
+        ) from err

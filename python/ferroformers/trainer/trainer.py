@@ -36,6 +36,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
 
+from ..errors import CheckpointNotFoundError, TrainerError
 from ..generation.utils import set_seed
 from . import checkpoint as ckpt
 from .callbacks import (
@@ -262,7 +263,7 @@ class Trainer:
         self.args = args
         if tokenizer is not None:
             if processing_class is not None and processing_class is not tokenizer:
-                raise ValueError("give processing_class or its older name tokenizer, not both")
+                raise TrainerError("give processing_class or its older name tokenizer, not both")
             processing_class = tokenizer  # transformers 4's name
         self.processing_class = processing_class
         if args.full_determinism:
@@ -271,7 +272,7 @@ class Trainer:
             set_seed(args.seed)
         if model is None:
             if model_init is None:
-                raise ValueError("Trainer needs a model (or model_init, a function that returns one)")
+                raise TrainerError("Trainer needs a model (or model_init, a function that returns one)")
             model = model_init()
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -289,7 +290,7 @@ class Trainer:
         self.data_collator = data_collator
         self.optimizer, self.lr_scheduler = optimizers
         if self.lr_scheduler is not None and self.optimizer is None:
-            raise ValueError("optimizers=(None, scheduler): a scheduler needs its optimizer")
+            raise TrainerError("optimizers=(None, scheduler): a scheduler needs its optimizer")
         self._check_precision()
 
         self.label_names = args.label_names or self._default_label_names()
@@ -325,9 +326,9 @@ class Trainer:
 
     def _check_precision(self) -> None:
         if self.args.fp16 and self.device.type != "cuda":
-            raise ValueError("fp16 training needs a CUDA device; on the CPU use bf16=True (or neither)")
+            raise TrainerError("fp16 training needs a CUDA device; on the CPU use bf16=True (or neither)")
         if self.args.bf16 and self.device.type == "cuda" and not torch.cuda.is_bf16_supported():
-            raise ValueError("this GPU does not support bfloat16: use fp16=True instead")
+            raise TrainerError("this GPU does not support bfloat16: use fp16=True instead")
         self.scaler = torch.amp.GradScaler("cuda") if self.args.fp16 else None
 
     def _autocast(self):
@@ -383,7 +384,7 @@ class Trainer:
     def _prepare_dataset(self, dataset: Any, description: str) -> tuple[Any, Callable]:
         """The dataset with the columns the model does not take removed, and the collator to use with it."""
         if dataset is None:
-            raise ValueError(f"Trainer needs a {description} dataset for this")
+            raise TrainerError(f"Trainer needs a {description} dataset for this")
         collator = self.data_collator
         if not self.args.remove_unused_columns:
             return dataset, collator
@@ -392,7 +393,7 @@ class Trainer:
         if isinstance(column_names, list) and hasattr(dataset, "remove_columns"):
             unused = [c for c in column_names if c not in keep]
             if unused and len(unused) == len(column_names):
-                raise ValueError(
+                raise TrainerError(
                     f"none of the {description} dataset's columns {column_names} is an input of "
                     f"{type(self.model).__name__}.forward ({sorted(self._forward_parameters())}): tokenize the dataset "
                     "first (dataset.map(tokenize, batched=True)) or set remove_unused_columns=False"
@@ -492,7 +493,7 @@ class Trainer:
         outputs = model(**inputs)
         loss = _loss_of(outputs)
         if loss is None:
-            raise ValueError(
+            raise TrainerError(
                 f"{type(self.model).__name__} returned no loss: the batch must hold labels "
                 f"({', '.join(self.label_names)}); its keys are {sorted(inputs)}"
             )
@@ -549,7 +550,7 @@ class Trainer:
         accumulation = args.gradient_accumulation_steps
         batches_per_epoch = len(sampler)
         if batches_per_epoch == 0:
-            raise ValueError("the training dataset is empty (or smaller than one batch with dataloader_drop_last)")
+            raise TrainerError("the training dataset is empty (or smaller than one batch with dataloader_drop_last)")
         steps_per_epoch = math.ceil(batches_per_epoch / accumulation)
         if args.max_steps > 0:
             max_steps = args.max_steps
@@ -729,14 +730,14 @@ class Trainer:
         if resume_from_checkpoint is True:
             found = ckpt.last_checkpoint(self.args.output_dir)
             if found is None:
-                raise FileNotFoundError(
+                raise CheckpointNotFoundError(
                     f"resume_from_checkpoint=True, but {self.args.output_dir!r} holds no complete checkpoint-<step> "
                     "folder: train without resuming, or pass the path of a checkpoint"
                 )
             return found
         path = Path(resume_from_checkpoint)
         if not (path / ckpt.TRAINER_STATE).is_file():
-            raise FileNotFoundError(
+            raise CheckpointNotFoundError(
                 f"{str(path)!r} is not a checkpoint (no {ckpt.TRAINER_STATE}): pass a checkpoint-<step> folder "
                 "written by Trainer, or True for the latest one in output_dir"
             )
@@ -807,7 +808,7 @@ class Trainer:
         self._load_weights(folder)
         optimizer_file = folder / ckpt.OPTIMIZER
         if not optimizer_file.is_file():
-            raise FileNotFoundError(
+            raise CheckpointNotFoundError(
                 f"{str(folder)!r} has no {ckpt.OPTIMIZER} (saved with save_only_model=True?): it cannot be resumed "
                 "exactly; load its weights with from_pretrained and start a new training instead"
             )

@@ -16,6 +16,8 @@ import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from ..errors import TrainerError
+
 STRATEGIES = ("no", "steps", "epoch")
 SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup")
 OPTIMIZERS = ("adamw_torch", "adamw_torch_fused")
@@ -24,7 +26,7 @@ OPTIMIZERS = ("adamw_torch", "adamw_torch_fused")
 def _strategy(value: Any, name: str) -> str:
     value = str(getattr(value, "value", value)).lower()
     if value not in STRATEGIES:
-        raise ValueError(f"{name} must be one of {', '.join(STRATEGIES)}, got {value!r}")
+        raise TrainerError(f"{name} must be one of {', '.join(STRATEGIES)}, got {value!r}")
     return value
 
 
@@ -103,41 +105,41 @@ class TrainingArguments:
         self.logging_strategy = _strategy(self.logging_strategy, "logging_strategy")
         self.lr_scheduler_type = str(getattr(self.lr_scheduler_type, "value", self.lr_scheduler_type))
         if self.lr_scheduler_type not in SCHEDULERS:
-            raise ValueError(
+            raise TrainerError(
                 f"lr_scheduler_type must be one of {', '.join(SCHEDULERS)}, got {self.lr_scheduler_type!r}"
             )
         self.optim = str(getattr(self.optim, "value", self.optim))
         if self.optim not in OPTIMIZERS:
-            raise ValueError(
+            raise TrainerError(
                 f"optim {self.optim!r} is not supported: use one of {', '.join(OPTIMIZERS)}, or pass "
                 "optimizers=(optimizer, scheduler) to Trainer"
             )
         for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise TrainerError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.warmup_steps < 0:
-            raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
+            raise TrainerError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
         if self.warmup_ratio is not None:
             if not 0 <= self.warmup_ratio <= 1:
-                raise ValueError(f"warmup_ratio must be in [0, 1], got {self.warmup_ratio}")
+                raise TrainerError(f"warmup_ratio must be in [0, 1], got {self.warmup_ratio}")
             if self.warmup_steps:
-                raise ValueError("give warmup_steps or warmup_ratio, not both")
+                raise TrainerError("give warmup_steps or warmup_ratio, not both")
         if self.eval_strategy == "steps" and self.eval_steps is None:
             self.eval_steps = self.logging_steps  # as transformers: evaluate as often as it logs
         for name in ("eval_steps", "save_steps", "logging_steps"):
             value = getattr(self, name)
             if value is not None and value <= 0:
-                raise ValueError(f"{name} must be > 0, got {value}")
+                raise TrainerError(f"{name} must be > 0, got {value}")
         if self.load_best_model_at_end:
             if self.eval_strategy == "no":
-                raise ValueError("load_best_model_at_end needs evaluation: set eval_strategy to 'steps' or 'epoch'")
+                raise TrainerError("load_best_model_at_end needs evaluation: set eval_strategy to 'steps' or 'epoch'")
             if self.save_strategy != self.eval_strategy:
-                raise ValueError(
+                raise TrainerError(
                     "load_best_model_at_end needs a checkpoint at every evaluation: save_strategy "
                     f"({self.save_strategy!r}) must equal eval_strategy ({self.eval_strategy!r})"
                 )
             if self.eval_strategy == "steps" and self.save_steps % self.eval_steps != 0:
-                raise ValueError(
+                raise TrainerError(
                     f"load_best_model_at_end needs save_steps ({self.save_steps}) to be a multiple of "
                     f"eval_steps ({self.eval_steps})"
                 )
@@ -146,14 +148,14 @@ class TrainingArguments:
         if self.greater_is_better is None and self.metric_for_best_model is not None:
             self.greater_is_better = not self.metric_for_best_model.endswith("loss")
         if self.fp16 and self.bf16:
-            raise ValueError("fp16 and bf16 are exclusive: choose one")
+            raise TrainerError("fp16 and bf16 are exclusive: choose one")
         if isinstance(self.report_to, str):
             self.report_to = [] if self.report_to in ("none", "") else [self.report_to]
         elif self.report_to is None:
             self.report_to = []
         for target in self.report_to:
             if target not in ("tensorboard", "all"):
-                raise ValueError(f"report_to {target!r} is not supported: use 'none' or 'tensorboard'")
+                raise TrainerError(f"report_to {target!r} is not supported: use 'none' or 'tensorboard'")
         if self.report_to == ["all"]:
             self.report_to = ["tensorboard"]
         if self.logging_dir is None:
