@@ -32,6 +32,11 @@ BENCHMARKS: dict[str, tuple[str, str, list[str]]] = {
         "tokenizer MB/s beside HF tokenizers, transformers, tiktoken and the fastest published peers",
         ["--tokenizers", "gpt2,bert-uncased", "--threads", "1", "--repeat", "1"],
     ),
+    "tokenizer-pathological": (
+        "bench_tokenizer_pathological.py",
+        "MB/s on pathological inputs (long runs, no spaces, one emoji) relative to real text, beside HF tokenizers",
+        ["--repeat", "1"],
+    ),
     "cli-tokenize": (
         "bench_cli_tokenize.py",
         "`ferroformers tokenize` MB/s beside the library's own batch path",
@@ -47,6 +52,11 @@ BENCHMARKS: dict[str, tuple[str, str, list[str]]] = {
         "bench_pipelines.py",
         "text-classification pipeline texts/s beside transformers (MiniLM + head)",
         ["--texts", "200", "--runs", "1"],
+    ),
+    "vision-audio": (
+        "bench_vision_audio.py",
+        "image-classification, image-segmentation and audio-classification pipelines beside transformers",
+        ["--images", "4", "--clips", "4", "--runs", "1"],
     ),
     "trainer": (
         "bench_trainer.py",
@@ -106,7 +116,7 @@ def tables_of(output: str) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.list:
         for name, (script, about, _) in BENCHMARKS.items():
-            print(f"{name:14s} {script:24s} {about}")
+            print(f"{name:24s} {script:34s} {about}")
         return 0
     benches = find_benches(args.benches)
     chosen = args.only or list(BENCHMARKS)
