@@ -239,7 +239,9 @@ impl PyTokenizer {
         Ok(encs.into_iter().map(PyEncoding::from).collect())
     }
 
-    /// Like `encode_batch`, with byte offsets (no char conversion), as Hugging Face's fast variant.
+    /// Like `encode_batch` without tracking offsets, as Hugging Face's fast variant: the
+    /// encodings carry ids, type ids and masks (truncation and padding applied), with empty
+    /// tokens, `(0, 0)` offsets and no word ids.
     #[pyo3(signature = (input, is_pretokenized=false, add_special_tokens=true))]
     fn encode_batch_fast(
         &self,
@@ -249,7 +251,9 @@ impl PyTokenizer {
         add_special_tokens: bool,
     ) -> PyResult<Vec<PyEncoding>> {
         let items = inputs::batch(input, is_pretokenized)?;
-        let encs = self.encode_inputs(py, items, add_special_tokens, OffsetType::Byte)?;
+        let tok = &self.inner;
+        let encs =
+            py.detach(|| guarded(|| tok.encode_batch_ids_only(&items, add_special_tokens)))?;
         Ok(encs.into_iter().map(PyEncoding::from).collect())
     }
 
@@ -275,7 +279,13 @@ impl PyTokenizer {
             }
         }
         let items = inputs::batch(input, is_pretokenized)?;
-        let encs = self.encode_inputs(py, items, add_special_tokens, OffsetType::Char)?;
+        let encs = if fields.iter().any(|f| f == "offset_mapping") {
+            self.encode_inputs(py, items, add_special_tokens, OffsetType::Char)?
+        } else {
+            // Without offsets the ids-only path has every field asked for.
+            let tok = &self.inner;
+            py.detach(|| guarded(|| tok.encode_batch_ids_only(&items, add_special_tokens)))?
+        };
         let rows = encs.len();
         let width = encs.first().map_or(0, Encoding::len);
         if let Some((i, e)) = encs.iter().enumerate().find(|(_, e)| e.len() != width) {

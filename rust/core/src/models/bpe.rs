@@ -274,43 +274,50 @@ impl Bpe {
 
     /// Applies the merges to `symbols` in place: lowest rank first, leftmost first on ties.
     fn merge_symbols(&self, symbols: &mut [Symbol]) {
-        // Heap entries are `(rank, position of the left symbol, merged id)`. Positions never
-        // move (a merge keeps the left symbol and unlinks the right one), so comparing positions
-        // orders candidates left to right. An entry goes stale when either symbol has changed;
-        // as in Hugging Face, it is recognised by the pair no longer merging into the same id.
-        let mut heap: BinaryHeap<Reverse<(u32, usize, u32)>> = symbols
+        // Heap entries are `(rank << 32 | position of the left symbol, merged id)`: 16 bytes, so
+        // a long piece's heap stays small enough for the cache (pieces of 100k chars are all
+        // heap traffic). Positions never move (a merge keeps the left symbol and unlinks the
+        // right one), so comparing positions orders candidates left to right. An entry goes
+        // stale when either symbol has changed; as in Hugging Face, it is recognised by the
+        // pair no longer merging into the same id.
+        let entry =
+            |rank: u32, pos: u32, merged: u32| Reverse(((rank as u64) << 32 | pos as u64, merged));
+        let mut heap: BinaryHeap<Reverse<(u64, u32)>> = symbols
             .windows(2)
             .enumerate()
             .filter_map(|(pos, w)| {
                 let &(rank, merged) = self.merges.get(&(w[0].id, w[1].id))?;
-                Some(Reverse((rank, pos, merged)))
+                Some(entry(rank, pos as u32, merged))
             })
             .collect();
-        while let Some(Reverse((_, pos, merged))) = heap.pop() {
-            let left = symbols[pos];
+        while let Some(Reverse((k, merged))) = heap.pop() {
+            let pos = k as u32;
+            let left = symbols[pos as usize];
             if left.len == 0 || left.next == NONE {
                 continue;
             }
-            let right = symbols[left.next];
+            let right = symbols[left.next as usize];
             if self.merges.get(&(left.id, right.id)).map(|m| m.1) != Some(merged) {
                 continue;
             }
-            symbols[pos] = Symbol {
+            symbols[pos as usize] = Symbol {
                 id: merged,
                 prev: left.prev,
                 next: right.next,
                 len: left.len + right.len,
             };
-            symbols[left.next].len = 0;
+            symbols[left.next as usize].len = 0;
             if right.next != NONE {
-                symbols[right.next].prev = pos;
-                if let Some(&(rank, id)) = self.merges.get(&(merged, symbols[right.next].id)) {
-                    heap.push(Reverse((rank, pos, id)));
+                let after = &mut symbols[right.next as usize];
+                after.prev = pos;
+                if let Some(&(rank, id)) = self.merges.get(&(merged, after.id)) {
+                    heap.push(entry(rank, pos, id));
                 }
             }
             if left.prev != NONE {
-                if let Some(&(rank, id)) = self.merges.get(&(symbols[left.prev].id, merged)) {
-                    heap.push(Reverse((rank, left.prev, id)));
+                let before = symbols[left.prev as usize].id;
+                if let Some(&(rank, id)) = self.merges.get(&(before, merged)) {
+                    heap.push(entry(rank, left.prev, id));
                 }
             }
         }
@@ -324,7 +331,7 @@ impl Bpe {
         Ok(symbols
             .iter()
             .filter(|s| s.len != 0)
-            .map(|s| (s.id, s.len as u32))
+            .map(|s| (s.id, s.len))
             .collect())
     }
 
@@ -342,20 +349,23 @@ impl Bpe {
     }
 }
 
-const NONE: usize = usize::MAX;
+const NONE: u32 = u32::MAX;
 
 /// One symbol of the word being merged, linked to its live neighbours. A symbol merged into its
 /// left neighbour keeps its slot with `len == 0`.
 #[derive(Debug, Clone, Copy)]
 struct Symbol {
     id: u32,
-    prev: usize,
-    next: usize,
-    len: usize,
+    prev: u32,
+    next: u32,
+    len: u32,
 }
 
+/// Symbol positions and lengths are `u32` (half the memory of `usize`, which long pieces feel):
+/// a piece is far below 4 GiB.
 fn push_symbol(symbols: &mut Vec<Symbol>, id: u32, len: usize) {
-    let index = symbols.len();
+    let index = symbols.len() as u32;
+    let len = len as u32;
     let prev = match symbols.last_mut() {
         Some(last) => {
             last.next = index;
@@ -389,6 +399,28 @@ impl Model for Bpe {
         let tokens = self.to_tokens(&word);
         self.cache.insert(piece, word);
         Ok(tokens)
+    }
+
+    fn tokenize_ids(&self, piece: &str, out: &mut Vec<u32>) -> Result<()> {
+        if piece.is_empty() {
+            return Ok(());
+        }
+        if self.options.ignore_merges {
+            if let Some(id) = self.vocab.id(piece) {
+                out.push(id);
+                return Ok(());
+            }
+        }
+        let cached = self
+            .cache
+            .get(piece, |word| out.extend(word.iter().map(|&(id, _)| id)));
+        if cached.is_some() {
+            return Ok(());
+        }
+        let word = self.merge_word(piece)?;
+        out.extend(word.iter().map(|&(id, _)| id));
+        self.cache.insert(piece, word);
+        Ok(())
     }
 
     fn token_to_id(&self, token: &str) -> Option<u32> {

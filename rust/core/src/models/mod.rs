@@ -31,6 +31,12 @@ impl Token {
 pub trait Model {
     /// Tokenize one piece (already normalized and pre-tokenized). Offsets are byte offsets in `piece`.
     fn tokenize(&self, piece: &str) -> Result<Vec<Token>>;
+    /// Append the ids of `piece`'s tokens to `out`: the same ids as [`Model::tokenize`], without
+    /// building the tokens' strings and offsets (the ids-only encoding path).
+    fn tokenize_ids(&self, piece: &str, out: &mut Vec<u32>) -> Result<()> {
+        out.extend(self.tokenize(piece)?.into_iter().map(|t| t.id));
+        Ok(())
+    }
     fn token_to_id(&self, token: &str) -> Option<u32>;
     fn id_to_token(&self, id: u32) -> Option<&str>;
     fn vocab(&self) -> HashMap<String, u32>;
@@ -62,6 +68,9 @@ impl ModelWrapper {
 impl Model for ModelWrapper {
     fn tokenize(&self, piece: &str) -> Result<Vec<Token>> {
         self.inner().tokenize(piece)
+    }
+    fn tokenize_ids(&self, piece: &str, out: &mut Vec<u32>) -> Result<()> {
+        self.inner().tokenize_ids(piece, out)
     }
     fn token_to_id(&self, token: &str) -> Option<u32> {
         self.inner().token_to_id(token)

@@ -107,24 +107,34 @@ impl WordPiece {
     }
 
     fn unknown(&self, piece: &str) -> Result<Vec<Token>> {
+        let id = self.unk_id(piece)?;
+        Ok(vec![Token::new(
+            id,
+            self.options.unk_token.clone(),
+            (0, piece.len()),
+        )])
+    }
+
+    fn unk_id(&self, piece: &str) -> Result<u32> {
         let unk = &self.options.unk_token;
-        let id = self.vocab.id(unk).ok_or_else(|| {
+        self.vocab.id(unk).ok_or_else(|| {
             Error::Model(format!(
                 "WordPiece: unk_token {unk:?} is not in the vocabulary, but {piece:?} needs it"
             ))
-        })?;
-        Ok(vec![Token::new(id, unk.clone(), (0, piece.len()))])
+        })
     }
-}
 
-impl Model for WordPiece {
-    fn tokenize(&self, piece: &str) -> Result<Vec<Token>> {
+    /// Whether `piece` is too long to split (it is then one unknown token).
+    fn too_long(&self, piece: &str) -> bool {
         let max_chars = self.options.max_input_chars_per_word;
-        if piece.len() > max_chars && piece.chars().count() > max_chars {
-            return self.unknown(piece);
-        }
+        piece.len() > max_chars && piece.chars().count() > max_chars
+    }
+
+    /// Greedy longest-match-first splitting: `emit(id, token text, byte range)` for each token, in
+    /// order. Returns `false` when some part of `piece` matches nothing (the whole piece is then
+    /// unknown, and what was emitted must be dropped).
+    fn split_greedy(&self, piece: &str, mut emit: impl FnMut(u32, &str, (usize, usize))) -> bool {
         let prefix = self.options.continuing_subword_prefix.as_str();
-        let mut tokens = Vec::new();
         // One buffer holds the candidate (prefix included); a failed lookup pops its last char.
         let mut candidate = String::with_capacity(prefix.len() + piece.len());
         let mut start = 0;
@@ -148,12 +158,37 @@ impl Model for WordPiece {
                 end -= candidate.pop().map_or(1, char::len_utf8);
             };
             let Some(id) = id else {
-                return self.unknown(piece);
+                return false;
             };
-            tokens.push(Token::new(id, candidate.clone(), (start, end)));
+            emit(id, &candidate, (start, end));
             start = end;
         }
+        true
+    }
+}
+
+impl Model for WordPiece {
+    fn tokenize(&self, piece: &str) -> Result<Vec<Token>> {
+        if self.too_long(piece) {
+            return self.unknown(piece);
+        }
+        let mut tokens = Vec::new();
+        let found = self.split_greedy(piece, |id, text, offsets| {
+            tokens.push(Token::new(id, text.to_owned(), offsets));
+        });
+        if !found {
+            return self.unknown(piece);
+        }
         Ok(tokens)
+    }
+
+    fn tokenize_ids(&self, piece: &str, out: &mut Vec<u32>) -> Result<()> {
+        let mark = out.len();
+        if self.too_long(piece) || !self.split_greedy(piece, |id, _, _| out.push(id)) {
+            out.truncate(mark);
+            out.push(self.unk_id(piece)?);
+        }
+        Ok(())
     }
 
     fn token_to_id(&self, token: &str) -> Option<u32> {

@@ -60,6 +60,31 @@ pub(crate) fn is_chinese_char(c: char) -> bool {
     )
 }
 
+impl BertNormalizer {
+    /// Write the normalized form of an ASCII `text` into `out`, without the alignment bookkeeping
+    /// (the ids-only path). On ASCII every step is byte for byte: control chars go, whitespace
+    /// becomes a space, letters are lowercased; there are no CJK chars or accents to handle.
+    pub(crate) fn normalize_ascii(&self, text: &str, out: &mut String) {
+        debug_assert!(text.is_ascii());
+        out.clear();
+        for c in text.chars() {
+            if self.clean_text && (c == '\0' || is_bert_control(c)) {
+                continue;
+            }
+            let c = if self.clean_text && is_bert_whitespace(c) {
+                ' '
+            } else {
+                c
+            };
+            out.push(if self.lowercase {
+                c.to_ascii_lowercase()
+            } else {
+                c
+            });
+        }
+    }
+}
+
 impl Normalizer for BertNormalizer {
     fn normalize(&self, n: &mut NormalizedString) -> Result<()> {
         if self.clean_text {

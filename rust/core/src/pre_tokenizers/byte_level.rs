@@ -76,55 +76,85 @@ pub(crate) fn classify(c: char) -> CharClass {
     }
 }
 
+/// The char starting at byte `i` of `s`, its class, and the byte after it.
+fn char_at(s: &str, i: usize) -> (char, CharClass, usize) {
+    let b = s.as_bytes()[i];
+    let c = if b.is_ascii() {
+        b as char
+    } else {
+        s[i..]
+            .chars()
+            .next()
+            .expect("i is a char boundary inside s")
+    };
+    (c, classify(c), i + c.len_utf8())
+}
+
+/// The byte where the run of `class` chars starting at byte `i` ends.
+fn run_end(s: &str, i: usize, class: CharClass) -> usize {
+    s[i..]
+        .char_indices()
+        .find(|&(_, c)| classify(c) != class)
+        .map_or(s.len(), |(k, _)| i + k)
+}
+
 /// Byte ranges of the pieces GPT-2's pattern finds in `s`, in order; together they cover `s`.
+/// One pass over the bytes, looking at most two chars ahead; nothing is allocated but the output.
 pub fn gpt2_pieces(s: &str) -> Vec<(usize, usize)> {
-    let chars: Vec<(usize, char, CharClass)> =
-        s.char_indices().map(|(i, c)| (i, c, classify(c))).collect();
-    let n = chars.len();
-    let byte_at = |k: usize| if k < n { chars[k].0 } else { s.len() };
-    // Length (in chars) of the run of `class` starting at char `k`.
-    let run = |k: usize, class: CharClass| chars[k..].iter().take_while(|x| x.2 == class).count();
-    let mut out = Vec::with_capacity(n / 3 + 1);
+    let bytes = s.as_bytes();
+    let n = s.len();
+    let mut out = Vec::with_capacity(n / 4 + 1);
     let mut i = 0;
     while i < n {
-        let (_, c, class) = chars[i];
+        let (c, class, next) = char_at(s, i);
         // Contractions: 's 't 'm 'd 're 've 'll (lowercase only, as in the pattern).
-        if c == '\'' && i + 1 < n {
-            let c1 = chars[i + 1].1;
-            let len = match c1 {
-                's' | 't' | 'm' | 'd' => 2,
-                'r' | 'v' if i + 2 < n && chars[i + 2].1 == 'e' => 3,
-                'l' if i + 2 < n && chars[i + 2].1 == 'l' => 3,
-                _ => 0,
+        if c == '\'' && next < n {
+            let after = next + 1;
+            let end = match bytes[next] {
+                b's' | b't' | b'm' | b'd' => Some(after),
+                b'r' | b'v' if after < n && bytes[after] == b'e' => Some(after + 1),
+                b'l' if after < n && bytes[after] == b'l' => Some(after + 1),
+                _ => None,
             };
-            if len > 0 {
-                out.push((byte_at(i), byte_at(i + len)));
-                i += len;
+            if let Some(end) = end {
+                out.push((i, end));
+                i = end;
                 continue;
             }
         }
         // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: an optional single space, then a run.
-        let (body_start, body_class) =
-            if c == ' ' && i + 1 < n && chars[i + 1].2 != CharClass::Space {
-                (i + 1, chars[i + 1].2)
-            } else {
-                (i, class)
-            };
+        let (body_start, body_class) = if c == ' ' && next < n {
+            match char_at(s, next).1 {
+                CharClass::Space => (i, class),
+                other => (next, other),
+            }
+        } else {
+            (i, class)
+        };
         if body_class != CharClass::Space {
-            let end = body_start + run(body_start, body_class);
-            out.push((byte_at(i), byte_at(end)));
+            let end = run_end(s, body_start, body_class);
+            out.push((i, end));
             i = end;
             continue;
         }
         // `\s+(?!\S)` then `\s+`: a whitespace run leaves its last char to the next piece when a
         // non-space follows (so " word" keeps its space), unless the run is a single char.
-        let len = run(i, CharClass::Space);
-        let end = if i + len < n && len > 1 {
-            i + len - 1
-        } else {
-            i + len
-        };
-        out.push((byte_at(i), byte_at(end)));
+        let mut end = next;
+        let mut last_start = i;
+        let mut count = 1;
+        while end < n {
+            let (_, k_class, k_next) = char_at(s, end);
+            if k_class != CharClass::Space {
+                break;
+            }
+            last_start = end;
+            end = k_next;
+            count += 1;
+        }
+        if end < n && count > 1 {
+            end = last_start;
+        }
+        out.push((i, end));
         i = end;
     }
     out

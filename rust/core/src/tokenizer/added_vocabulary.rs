@@ -248,6 +248,17 @@ impl AddedVocabulary {
         out
     }
 
+    /// The added tokens matched in the raw input: a cover of `text` by `(Option<id>, byte range)`
+    /// (`None`: text between matches, still to normalize).
+    pub(crate) fn raw_segments(&self, text: &str) -> Vec<(Option<u32>, (usize, usize))> {
+        self.find_matches(text, &self.raw_matcher)
+    }
+
+    /// The added tokens matched in normalized text, as [`AddedVocabulary::raw_segments`].
+    pub(crate) fn normalized_segments(&self, text: &str) -> Vec<(Option<u32>, (usize, usize))> {
+        self.find_matches(text, &self.normalized_matcher)
+    }
+
     fn split_on_matches(&self, n: NormalizedString, matcher: &Matcher) -> Vec<Split> {
         if matcher.automaton.is_none() {
             return vec![Split::from(n)];

@@ -3,6 +3,7 @@
 
 mod added_vocabulary;
 mod encoding;
+mod ids_only;
 pub mod legacy;
 mod normalized;
 mod params;
@@ -381,20 +382,40 @@ impl Tokenizer {
         Ok(encodings)
     }
 
+    /// [`Tokenizer::encode_batch`] for callers that need only `ids`, `type_ids`,
+    /// `attention_mask` and `special_tokens_mask` (model inputs): truncation, special tokens and
+    /// padding apply as there, but the input's tokens are left as empty strings with `(0, 0)`
+    /// offsets and no word ids, which spares most of the work.
+    pub fn encode_batch_ids_only(
+        &self,
+        inputs: &[EncodeInput],
+        add_special_tokens: bool,
+    ) -> Result<Vec<Encoding>> {
+        let encode = |input: &EncodeInput| self.encode_ids_unpadded(input, add_special_tokens);
+        let mut encodings: Vec<Encoding> = if inputs.len() > 1 && threads::parallelism_enabled() {
+            threads::pool().install(|| inputs.par_iter().map(encode).collect::<Result<_>>())?
+        } else {
+            inputs.iter().map(encode).collect::<Result<_>>()?
+        };
+        if let Some(params) = &self.padding {
+            pad_encodings(&mut encodings, params);
+        }
+        Ok(encodings)
+    }
+
     /// Encode many inputs in parallel and keep only their ids, concatenated: input `i`'s ids are
     /// `ids[offsets[i]..offsets[i + 1]]`. Truncation applies as in [`Tokenizer::encode_batch`];
     /// padding does not (ragged ids have no rows to pad), and the pieces truncation cuts off
     /// (`overflowing`) are dropped, as `encode_batch`'s `ids` leave them out.
     ///
-    /// Each encoding is reduced to its ids on the worker thread that made it, so the batch never
-    /// holds all the tokens' strings and offsets at once; offsets are bytes, the cheapest kind.
+    /// The ids come from the ids-only path (no token strings or offsets are built).
     pub fn encode_batch_ids(
         &self,
         inputs: &[EncodeInput],
         add_special_tokens: bool,
     ) -> Result<RaggedIds> {
         let ids_of = |input: &EncodeInput| {
-            self.encode_unpadded(input, add_special_tokens, OffsetType::Byte)
+            self.encode_ids_unpadded(input, add_special_tokens)
                 .map(|mut e| std::mem::take(&mut e.ids))
         };
         let rows: Vec<Vec<u32>> = if inputs.len() > 1 && threads::parallelism_enabled() {

@@ -1,0 +1,272 @@
+//! The ids-only encoding path: the same ids as [`Tokenizer::encode`], without the bookkeeping
+//! that only tokens and offsets need.
+//!
+//! The full path carries every piece as a [`NormalizedString`] (the normalized text plus, for
+//! each byte, the original range it came from) and every token as a `String` with offsets; when
+//! only ids are wanted that bookkeeping is most of the work. Here pieces are plain `&str`s: added
+//! tokens are matched as in the full path, the normalizer (if any) runs on each segment between
+//! them (BERT's on ASCII text straight into a `String`), the pre-tokenizers whose splits are plain string scans (`ByteLevel`,
+//! `BertPreTokenizer`, none) cut the text, and the model appends ids to one buffer. Other
+//! pre-tokenizers go through the full path and keep only its ids, so every tokenizer gets the
+//! same answer either way; the parity tests hold both paths to Hugging Face's ids.
+
+use std::collections::HashMap;
+
+use super::{EncodeInput, Encoding, InputSequence, NormalizedString, OffsetType, Tokenizer};
+use crate::models::Model;
+use crate::normalizers::{Normalizer, NormalizerWrapper};
+use crate::pre_tokenizers::bert::is_bert_punctuation;
+use crate::pre_tokenizers::byte_level::{gpt2_pieces, ByteLevel};
+use crate::pre_tokenizers::PreTokenizerWrapper;
+use crate::utils::byte_to_char;
+use crate::Result;
+
+/// How a pre-tokenizer with a plain-string scan cuts a segment into pieces for the model.
+enum Scanner<'a> {
+    /// No pre-tokenizer: the segment is one piece.
+    Whole,
+    ByteLevel(&'a ByteLevel),
+    Bert,
+}
+
+impl Scanner<'_> {
+    fn of(pre_tokenizer: Option<&PreTokenizerWrapper>) -> Option<Scanner<'_>> {
+        match pre_tokenizer {
+            None => Some(Scanner::Whole),
+            Some(PreTokenizerWrapper::ByteLevel(b)) => Some(Scanner::ByteLevel(b)),
+            Some(PreTokenizerWrapper::BertPreTokenizer(_)) => Some(Scanner::Bert),
+            Some(_) => None,
+        }
+    }
+
+    /// Append the ids of `segment` (normalized, non-empty, free of added tokens) to `out`.
+    /// `scratch` is reused across calls for the rewritten pieces.
+    fn ids<M: Model + ?Sized>(
+        &self,
+        segment: &str,
+        model: &M,
+        scratch: &mut Scratch,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        match self {
+            Scanner::Whole => model.tokenize_ids(segment, out),
+            Scanner::Bert => {
+                // Whitespace separates words and is dropped; each punctuation char is a word.
+                let mut word_start = None;
+                for (i, c) in segment.char_indices() {
+                    let space = c.is_whitespace();
+                    if space || is_bert_punctuation(c) {
+                        if let Some(start) = word_start.take() {
+                            model.tokenize_ids(&segment[start..i], out)?;
+                        }
+                        if !space {
+                            model.tokenize_ids(&segment[i..i + c.len_utf8()], out)?;
+                        }
+                    } else if word_start.is_none() {
+                        word_start = Some(i);
+                    }
+                }
+                match word_start {
+                    Some(start) => model.tokenize_ids(&segment[start..], out),
+                    None => Ok(()),
+                }
+            }
+            Scanner::ByteLevel(options) => {
+                let Scratch { spaced, mapped } = scratch;
+                let text = if options.add_prefix_space && !segment.starts_with(' ') {
+                    spaced.clear();
+                    spaced.push(' ');
+                    spaced.push_str(segment);
+                    spaced.as_str()
+                } else {
+                    segment
+                };
+                let table = byte_to_char();
+                let mut piece_ids = |piece: &str| {
+                    // Printable ASCII is its own byte-level spelling; anything else is rewritten
+                    // byte by byte, as the full path's `ByteLevel` does.
+                    if piece
+                        .bytes()
+                        .all(|b| b.is_ascii() && table[b as usize] == b as char)
+                    {
+                        return model.tokenize_ids(piece, out);
+                    }
+                    mapped.clear();
+                    mapped.extend(piece.bytes().map(|b| table[b as usize]));
+                    model.tokenize_ids(mapped, out)
+                };
+                if !options.use_regex {
+                    return piece_ids(text);
+                }
+                for (a, b) in gpt2_pieces(text) {
+                    if a < b {
+                        piece_ids(&text[a..b])?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Buffers the byte-level scan reuses from piece to piece.
+#[derive(Default)]
+struct Scratch {
+    spaced: String,
+    mapped: String,
+}
+
+impl Tokenizer {
+    /// The ids of one text, before truncation and special tokens: exactly the ids of the full
+    /// path's encoding of `text`.
+    pub(crate) fn text_ids(&self, text: &str) -> Result<Vec<u32>> {
+        let Some(scanner) = Scanner::of(self.pre_tokenizer.as_ref()) else {
+            return Ok(self.encode_text(text, 0, None, OffsetType::Byte)?.ids);
+        };
+        let mut out = Vec::with_capacity(text.len() / 4 + 1);
+        let mut scratch = Scratch::default();
+        let mut ascii_normalized = String::new();
+        for (id, (a, b)) in self.added_vocabulary.raw_segments(text) {
+            if let Some(id) = id {
+                out.push(id);
+                continue;
+            }
+            // Empty pieces are dropped by the full path before any later stage sees them.
+            if a == b {
+                continue;
+            }
+            let normalized;
+            let segment = match &self.normalizer {
+                None => &text[a..b],
+                Some(NormalizerWrapper::BertNormalizer(n)) if text[a..b].is_ascii() => {
+                    n.normalize_ascii(&text[a..b], &mut ascii_normalized);
+                    ascii_normalized.as_str()
+                }
+                Some(n) => {
+                    let mut s = NormalizedString::from(&text[a..b]);
+                    n.normalize(&mut s)?;
+                    normalized = s;
+                    normalized.get()
+                }
+            };
+            for (id, (c, d)) in self.added_vocabulary.normalized_segments(segment) {
+                match id {
+                    Some(id) => out.push(id),
+                    None if c < d => {
+                        scanner.ids(&segment[c..d], &self.model, &mut scratch, &mut out)?
+                    }
+                    None => {}
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Tokenizer::encode_unpadded`] for callers that need only ids, type ids and the two masks:
+    /// truncation and special tokens apply as there, but `tokens` are empty strings, `offsets`
+    /// `(0, 0)` and `words` `None` for the input's own tokens.
+    pub(crate) fn encode_ids_unpadded(
+        &self,
+        input: &EncodeInput,
+        add_special_tokens: bool,
+    ) -> Result<Encoding> {
+        let sequence = |seq: &InputSequence, type_id: u32| -> Result<Encoding> {
+            match seq {
+                InputSequence::Raw(text) => Ok(ids_encoding(self.text_ids(text)?, type_id)),
+                InputSequence::PreTokenized(words) => {
+                    let mut ids = Vec::new();
+                    for word in words {
+                        ids.extend(self.text_ids(word)?);
+                    }
+                    Ok(ids_encoding(ids, type_id))
+                }
+            }
+        };
+        let first = sequence(&input.first, 0)?;
+        let second = input.second.as_ref().map(|s| sequence(s, 1)).transpose()?;
+        self.truncate_and_add_special_tokens(first, second, add_special_tokens)
+    }
+}
+
+/// An encoding of plain tokens that carries their ids alone.
+fn ids_encoding(ids: Vec<u32>, type_id: u32) -> Encoding {
+    let n = ids.len();
+    Encoding {
+        ids,
+        type_ids: vec![type_id; n],
+        tokens: vec![String::new(); n],
+        words: vec![None; n],
+        offsets: vec![(0, 0); n],
+        special_tokens_mask: vec![0; n],
+        attention_mask: vec![1; n],
+        overflowing: Vec::new(),
+        sequence_ranges: HashMap::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Byte-level BPE (GPT-2's stages) with one added token, and a BERT-like WordPiece with a
+    /// normalizer and special tokens: the ids-only path must give the full path's ids.
+    fn tokenizers() -> Vec<Tokenizer> {
+        let bpe = r###"{
+            "added_tokens": [{"id": 9, "special": true, "content": "<|end|>", "single_word": false,
+                              "lstrip": false, "rstrip": false, "normalized": false}],
+            "normalizer": null,
+            "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
+            "post_processor": null, "decoder": null,
+            "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "Ġ": 2, "Ġa": 3, "ab": 4, "Ã": 5, "©": 6, "'": 7, "s": 8},
+                      "merges": ["Ġ a", "a b"]}
+        }"###;
+        let bert = r###"{
+            "added_tokens": [
+                {"id": 0, "special": true, "content": "[UNK]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false},
+                {"id": 1, "special": true, "content": "[CLS]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false},
+                {"id": 2, "special": true, "content": "[SEP]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false},
+                {"id": 7, "special": false, "content": "cat", "single_word": false, "lstrip": false, "rstrip": false, "normalized": true}
+            ],
+            "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
+                           "strip_accents": null, "lowercase": true},
+            "pre_tokenizer": {"type": "BertPreTokenizer"},
+            "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 2], "cls": ["[CLS]", 1]},
+            "decoder": null,
+            "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                      "max_input_chars_per_word": 5,
+                      "vocab": {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "the": 3, "##s": 4, "!": 5, "e": 6, "cat": 7}}
+        }"###;
+        [bpe, bert]
+            .iter()
+            .map(|json| Tokenizer::from_json(json, "test").unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn ids_only_path_gives_the_full_paths_ids() {
+        let texts = [
+            "",
+            " ",
+            "ab a  b\t\nab's",
+            "é<|end|>ab<|end|>",
+            "The CATs!! thes é 中 aaaaaaaaaa",
+            "[CLS]the[SEP] cat",
+            "THE\tcat\u{1}s\0!\r\nE\u{7f}e",
+        ];
+        for tok in tokenizers() {
+            for text in texts {
+                for specials in [true, false] {
+                    let input = EncodeInput::from(text);
+                    let full = tok.encode(&input, specials, OffsetType::Byte).unwrap();
+                    let ids_only = tok.encode_ids_unpadded(&input, specials).unwrap();
+                    assert_eq!(ids_only.ids, full.ids, "{text:?}");
+                    assert_eq!(ids_only.type_ids, full.type_ids);
+                    assert_eq!(ids_only.special_tokens_mask, full.special_tokens_mask);
+                    // Only the special tokens the post-processor adds carry their text.
+                    let texts = ids_only.tokens.iter().zip(&ids_only.special_tokens_mask);
+                    assert!(texts.filter(|(_, &m)| m == 0).all(|(t, _)| t.is_empty()));
+                }
+            }
+        }
+    }
+}
