@@ -218,6 +218,9 @@ def start_paused(*args: str | Path, at_shard: int) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "HF_HUB_OFFLINE": "1", TEST_PAUSE_ENV: str(at_shard)},
+        # A shell without job control starts background jobs with SIGINT ignored, and Python then installs no
+        # KeyboardInterrupt handler: give the run Ctrl-C's default, as a terminal would, whoever started the suite.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
