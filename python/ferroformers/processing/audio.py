@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidAudioError
+from .image_processing import fetch_url
 
 
 def load_audio(source: str | os.PathLike | bytes, timeout: float | None = None) -> tuple[np.ndarray, int]:
@@ -36,7 +37,7 @@ def load_audio(source: str | os.PathLike | bytes, timeout: float | None = None) 
     else:
         name = str(source)
         if name.startswith(("http://", "https://")):
-            handle = io.BytesIO(_fetch(name, timeout))
+            handle = io.BytesIO(fetch_url(name, timeout, InvalidAudioError, "a local file or an array"))
         elif os.path.isfile(name):
             handle = name
         else:
@@ -91,20 +92,6 @@ def resample(
     out = out.transpose(1, 2).reshape(-1)  # interleave the phases in time order
     target = math.ceil(new * length / orig)
     return out[:target].numpy()
-
-
-def _fetch(url: str, timeout: float | None) -> bytes:
-    from ..hub import is_offline
-
-    if is_offline():
-        raise InvalidAudioError(f"cannot fetch {url}: HF_HUB_OFFLINE is set; pass a local file or an array")
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - a URL the caller gave
-            return response.read()
-    except OSError as err:
-        raise InvalidAudioError(f"cannot fetch {url}: {err}. Offline? Pass a local file or an array") from err
 
 
 def as_waveform(array: Any, name: str = "the audio") -> np.ndarray:

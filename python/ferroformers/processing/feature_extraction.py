@@ -24,12 +24,18 @@ import numpy as np
 
 from ..errors import InvalidAudioError, UnsupportedModelError
 from .audio import as_waveform
-from .image_processing import PREPROCESSOR_NAME, _hub_kwargs, _model_type, read_preprocessor_config
+from .image_processing import (
+    PREPROCESSOR_NAME,
+    PreprocessorConfigLoading,
+    _hub_kwargs,
+    _model_type,
+    read_preprocessor_config,
+)
 
 _PADDING = (False, True, "longest", "max_length", "do_not_pad")
 
 
-class Wav2Vec2FeatureExtractor:
+class Wav2Vec2FeatureExtractor(PreprocessorConfigLoading):
     """Normalize, pad and batch raw waveforms for Wav2Vec2 (fields as in `preprocessor_config.json`)."""
 
     model_input_names = ["input_values", "attention_mask"]
@@ -58,15 +64,6 @@ class Wav2Vec2FeatureExtractor:
         self.return_attention_mask = bool(return_attention_mask)
         self.do_normalize = bool(do_normalize)
         self.padding_side = padding_side
-
-    @classmethod
-    def from_dict(cls, config: dict[str, Any], **overrides: Any) -> Wav2Vec2FeatureExtractor:
-        return cls(**{**config, **overrides})
-
-    @classmethod
-    def from_pretrained(cls, name_or_path: str | os.PathLike, **kwargs: Any) -> Wav2Vec2FeatureExtractor:
-        config, _ = read_preprocessor_config(name_or_path, **_hub_kwargs(kwargs))
-        return cls.from_dict(config, **kwargs)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -46,7 +46,21 @@ def _pil():
     return Image, ImageOps
 
 
-class ImageProcessor:
+class PreprocessorConfigLoading:
+    """`from_dict` / `from_pretrained` from a `preprocessor_config.json` (a folder or a Hub id), shared by the
+    image processors and the audio feature extractors: the file's fields are the constructor's keywords."""
+
+    @classmethod
+    def from_dict(cls, config: dict[str, Any], **overrides: Any):
+        return cls(**{**config, **overrides})
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, **kwargs: Any):
+        config, _ = read_preprocessor_config(name_or_path, **_hub_kwargs(kwargs))
+        return cls.from_dict(config, **kwargs)
+
+
+class ImageProcessor(PreprocessorConfigLoading):
     """resize -> center crop -> rescale -> normalize, for one image or a list (same size after processing).
 
     Fields are those of `preprocessor_config.json`: `do_resize`, `size` ({"height", "width"} or
@@ -102,15 +116,6 @@ class ImageProcessor:
             raise ValueError("do_center_crop=True needs crop_size={'height': ..., 'width': ...}")
 
     # --- loading and saving -------------------------------------------------------------------------------
-
-    @classmethod
-    def from_dict(cls, config: dict[str, Any], **overrides: Any) -> ImageProcessor:
-        return cls(**{**config, **overrides})
-
-    @classmethod
-    def from_pretrained(cls, name_or_path: str | os.PathLike, **kwargs: Any) -> ImageProcessor:
-        config, _ = read_preprocessor_config(name_or_path, **_hub_kwargs(kwargs))
-        return cls.from_dict(config, **kwargs)
 
     def to_dict(self) -> dict[str, Any]:
         out = {name: getattr(self, name) for name in self._FIELDS if getattr(self, name) is not None}
@@ -342,7 +347,8 @@ def load_image(image: Any, timeout: float | None = None) -> Any:
     elif isinstance(image, (str, os.PathLike)):
         text = str(image)
         if text.startswith(("http://", "https://")):
-            image = _open_image(io.BytesIO(_fetch(text, timeout)), text)
+            fetched = fetch_url(text, timeout, InvalidImageError, "a local path or a PIL image")
+            image = _open_image(io.BytesIO(fetched), text)
         elif os.path.isfile(text):
             image = _open_image(text, text)
         else:
@@ -372,18 +378,20 @@ def _open_image(source: Any, name: str):
     return image
 
 
-def _fetch(url: str, timeout: float | None) -> bytes:
+def fetch_url(url: str, timeout: float | None, error: type[Exception], instead: str) -> bytes:
+    """The bytes at `url` (images and audio given as URLs); offline or unreachable -> `error`, whose message
+    suggests `instead` ("a local path or a PIL image")."""
     from ..hub import is_offline
 
     if is_offline():
-        raise InvalidImageError(f"cannot fetch {url}: HF_HUB_OFFLINE is set; pass a local path or a PIL image")
+        raise error(f"cannot fetch {url}: HF_HUB_OFFLINE is set; pass {instead}")
     import urllib.request
 
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - a URL the caller gave
             return response.read()
     except OSError as err:
-        raise InvalidImageError(f"cannot fetch {url}: {err}. Offline? Pass a local path or a PIL image") from err
+        raise error(f"cannot fetch {url}: {err}. Offline? Pass {instead}") from err
 
 
 def read_preprocessor_config(name_or_path: str | os.PathLike, **hub: Any) -> tuple[dict[str, Any], str]:
