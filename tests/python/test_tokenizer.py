@@ -410,3 +410,32 @@ def test_missing_truncated_and_malformed_files(tokenizers_dir, tmp_path):
     del doc["model"]
     with pytest.raises(ferroformers.TokenizerFileError, match="model"):
         Tokenizer.from_str(json.dumps(doc))
+
+
+def test_added_token_flags_resolve_as_the_reference(tokenizers_dir):
+    # `normalized` left out is resolved when the token is added: False for a special token, even if
+    # the AddedToken itself (not special when made) reported True.
+    path = str(tokenizers_dir / "gpt2" / "tokenizer.json")
+    ours, theirs = Tokenizer.from_file(path), tokenizers.Tokenizer.from_file(path)
+    calls = [
+        ("add_special_tokens", dict(content="<P>", rstrip=True)),
+        ("add_special_tokens", dict(content="<Q>", lstrip=True, normalized=True)),
+        ("add_tokens", dict(content="<R>", special=True)),
+        ("add_tokens", dict(content="<S>")),
+        ("add_tokens", dict(content="<T>", normalized=False)),
+    ]
+    for method, kwargs in calls:
+        mine, ref = ferroformers.AddedToken(**kwargs), tokenizers.AddedToken(**kwargs)
+        assert mine.normalized == ref.normalized and mine.special == ref.special
+        getattr(ours, method)([mine])
+        getattr(theirs, method)([ref])
+
+    def flags(tok):
+        return {
+            i: (t.content, t.special, t.normalized, t.lstrip, t.rstrip, t.single_word)
+            for i, t in tok.get_added_tokens_decoder().items()
+        }
+
+    assert flags(ours) == flags(theirs)
+    text = "a <P> b<Q>c <R> <S>  <T>"
+    assert ours.encode(text).ids == theirs.encode(text).ids

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from ..errors import ModelFileError, UnsupportedModelError, WeightShapeMismatchError
+from ..errors import InvalidArgumentError, ModelFileError, UnsupportedModelError, WeightShapeMismatchError
 from .configuration import CONFIG_NAME, PretrainedConfig, find_config_file
 
 logger = logging.getLogger(__name__)
@@ -142,6 +142,84 @@ class PreTrainedModel(nn.Module):
             module_name, _, attr = target.rpartition(".")
             module = self.get_submodule(module_name) if module_name else self
             setattr(module, attr, self.get_parameter(source))
+
+    @torch.no_grad()
+    def resize_token_embeddings(
+        self, new_num_tokens: int | None = None, pad_to_multiple_of: int | None = None, mean_resizing: bool = True
+    ) -> nn.Embedding:
+        """Give the input embeddings (and the output head) `new_num_tokens` rows, as transformers does.
+
+        Old rows are kept, rows past the end dropped; new rows are the mean of the old ones (plus
+        negligible noise, `mean_resizing=True`) or freshly initialised. `pad_to_multiple_of` rounds the
+        size up. `config.vocab_size` follows and tied weights stay tied. With neither argument nothing
+        changes. Returns the input embeddings.
+
+        >>> model.resize_token_embeddings(len(tokenizer))   # doctest: +SKIP
+        """
+        embeddings = self.get_input_embeddings()
+        if new_num_tokens is None and pad_to_multiple_of is None:
+            return embeddings
+        if pad_to_multiple_of is not None:
+            if (
+                not isinstance(pad_to_multiple_of, int)
+                or isinstance(pad_to_multiple_of, bool)
+                or pad_to_multiple_of < 1
+            ):
+                raise ValueError(f"pad_to_multiple_of must be a positive int, got {pad_to_multiple_of!r}")
+            rows = embeddings.weight.shape[0] if new_num_tokens is None else new_num_tokens
+            new_num_tokens = -(-rows // pad_to_multiple_of) * pad_to_multiple_of
+        if not isinstance(embeddings, nn.Embedding):
+            raise TypeError(f"resize_token_embeddings needs nn.Embedding input embeddings, got {type(embeddings)}")
+        # The parameters are resized in place (same nn.Parameter objects, new data), so a head that
+        # shares the embedding matrix, or a bias shared by two modules, is resized with it.
+        self._resize_rows(embeddings.weight, new_num_tokens, mean_resizing, nn.Embedding)
+        embeddings.num_embeddings = new_num_tokens
+        if embeddings.padding_idx is not None and embeddings.padding_idx >= new_num_tokens:
+            embeddings.padding_idx = None
+        head = self.get_output_embeddings()
+        if head is not None:
+            self._resize_rows(head.weight, new_num_tokens, mean_resizing, nn.Linear)
+            if head.bias is not None:
+                self._resize_rows(head.bias, new_num_tokens, mean_resizing, nn.Linear)
+            head.out_features = new_num_tokens
+        self.config.vocab_size = new_num_tokens
+        self.vocab_size = new_num_tokens
+        self.tie_weights()
+        return embeddings
+
+    def _resize_rows(self, param: nn.Parameter, rows: int, mean_resizing: bool, module_type: type) -> None:
+        """Resize the first axis of `param` in place: keep old rows, fill added ones (see resize_token_embeddings)."""
+        old = param.data
+        if old.shape[0] == rows:
+            return
+        added = rows - old.shape[0]
+        if added < 0:
+            param.data = old[:rows].clone()
+            return
+        if mean_resizing:
+            # transformers samples the added rows from N(mean, 1e-9 * covariance of the old rows): the
+            # mean to a few parts per billion, which keeps next-token probabilities of a causal LM
+            # unchanged by the new (never seen) tokens.
+            old32 = old.float()
+            mean = old32.mean(dim=0)
+            if old.dim() == 1:
+                noise = torch.randn(added, device=old.device) * (1e-9 * old32.std())
+            else:
+                centered = old32 - mean
+                covariance = 1e-9 * (centered.T @ centered) / old.shape[0]
+                factor, info = torch.linalg.cholesky_ex(covariance)
+                noise = torch.randn(added, old.shape[1], device=old.device) @ factor.T if info == 0 else 0.0
+            fresh = (mean + noise).to(old.dtype)
+        else:
+            # A fresh module of the added size, initialised by the model's own scheme.
+            if module_type is nn.Embedding:
+                module = nn.Embedding(added, old.shape[1], device=old.device, dtype=old.dtype)
+            else:
+                in_features = old.shape[1] if old.dim() == 2 else 1
+                module = nn.Linear(in_features, added, device=old.device, dtype=old.dtype)
+            self._init_weights(module)
+            fresh = module.weight.data if old.dim() == 2 else module.bias.data
+        param.data = torch.cat([old, fresh.expand(added, *old.shape[1:])], dim=0)
 
     @classmethod
     def can_generate(cls) -> bool:
@@ -477,11 +555,14 @@ def _resolve_dtype(dtype: Any, config: PretrainedConfig) -> torch.dtype | None:
     if isinstance(dtype, str):
         value = getattr(torch, dtype.removeprefix("torch."), None)
         if not isinstance(value, torch.dtype):
-            raise ValueError(f"dtype={dtype!r} is not a torch dtype name (float32, bfloat16, float16, ...)")
+            raise InvalidArgumentError(f"dtype={dtype!r} is not a torch dtype name: use {_DTYPE_CHOICES}")
         dtype = value
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ValueError(f"dtype must be a floating-point torch dtype or 'auto', got {dtype!r}")
+        raise InvalidArgumentError(f"dtype must be a floating-point torch dtype: {_DTYPE_CHOICES}; got {dtype!r}")
     return dtype
+
+
+_DTYPE_CHOICES = "'auto', 'float32', 'float16', 'bfloat16', 'float64' (or the torch.dtype itself)"
 
 
 def _matches_any(name: str, patterns: list[str] | None) -> bool:

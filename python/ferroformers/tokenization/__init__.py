@@ -4,8 +4,8 @@ and the transformers-compatible layer on top (`AutoTokenizer`, `PreTrainedTokeni
 from __future__ import annotations
 
 from .auto import AutoTokenizer
-from .backend import Encoding, Tokenizer
+from .backend import AddedToken, Encoding, Tokenizer
 from .batch_encoding import BatchEncoding
 from .tokenizer import PreTrainedTokenizerFast
 
-__all__ = ["AutoTokenizer", "BatchEncoding", "Encoding", "PreTrainedTokenizerFast", "Tokenizer"]
+__all__ = ["AddedToken", "AutoTokenizer", "BatchEncoding", "Encoding", "PreTrainedTokenizerFast", "Tokenizer"]

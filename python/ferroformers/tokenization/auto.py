@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import hub
 from ..errors import FerroformersError, TokenizerFileError, UnsupportedModelError
-from .backend import Tokenizer
+from .backend import AddedToken, Tokenizer
 from .chat_template import CHAT_TEMPLATE_DIR, CHAT_TEMPLATE_FILE, templates_from_files
 from .tokenizer import SPECIAL_TOKENS_ATTRIBUTES, PreTrainedTokenizerFast
 from .tokenizer_classes import profile_for
@@ -24,6 +24,7 @@ from .tokenizer_classes import profile_for
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
+ADDED_TOKENS_FILE = "added_tokens.json"  # legacy: {token: id} of tokens added to a slow tokenizer
 LEGACY_FILES = ("vocab.txt", "vocab.json", "merges.txt")
 
 # Keyword arguments of from_pretrained that override tokenizer_config.json entries.
@@ -103,6 +104,26 @@ def load_legacy_tokenizer_json(files: dict[str, Path], name: str, config: dict, 
     return json.loads(backend.to_str())
 
 
+def _listed_added_tokens(decoder, special_names: set) -> list[AddedToken]:
+    """The AddedTokens of a config's `added_tokens_decoder` ({id: {"content": ..., flags}}), in id order.
+
+    Plain strings (from added_tokens.json) are special when they name a special token, and then not
+    normalized, as transformers reads them."""
+    if not isinstance(decoder, dict):
+        return []
+    tokens = []
+    for _, token in sorted(decoder.items(), key=lambda item: int(item[0])):
+        if isinstance(token, dict):
+            if not isinstance(token.get("content"), str):
+                raise TokenizerFileError(f"added_tokens_decoder entry {token!r} has no 'content' string")
+            flags = ("single_word", "lstrip", "rstrip", "normalized", "special")
+            tokens.append(AddedToken(token["content"], **{k: bool(token[k]) for k in flags if k in token}))
+        else:
+            special = str(token) in special_names
+            tokens.append(AddedToken(str(token), normalized=not special, special=special))
+    return tokens
+
+
 class AutoTokenizer:
     """Entry point mirroring `transformers.AutoTokenizer`.
 
@@ -140,7 +161,9 @@ class AutoTokenizer:
         name = str(name_or_path)
         resolve = dict(revision=revision, cache_dir=cache_dir, local_files_only=local_files_only, token=token)
         files = hub.resolve_files(
-            name, [TOKENIZER_FILE, CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE, CHAT_TEMPLATE_FILE], **resolve
+            name,
+            [TOKENIZER_FILE, CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE, ADDED_TOKENS_FILE, CHAT_TEMPLATE_FILE],
+            **resolve,
         )
         if TOKENIZER_FILE not in files:
             files.update(hub.resolve_files(name, LEGACY_FILES, **resolve))
@@ -158,9 +181,19 @@ class AutoTokenizer:
         if templates is not None:
             config["chat_template"] = templates
         config.update(kwargs)
+        # transformers reads the legacy special_tokens_map.json and added_tokens.json only for a config
+        # without `added_tokens_decoder` (which supersedes both).
+        legacy = "added_tokens_decoder" not in config
         special_map = (
-            _read_json(files[SPECIAL_TOKENS_MAP_FILE], "special tokens map") if SPECIAL_TOKENS_MAP_FILE in files else {}
+            _read_json(files[SPECIAL_TOKENS_MAP_FILE], "special tokens map")
+            if legacy and SPECIAL_TOKENS_MAP_FILE in files
+            else {}
         )
+        if legacy and ADDED_TOKENS_FILE in files:
+            added = _read_json(files[ADDED_TOKENS_FILE], "added tokens file")
+            if not isinstance(added, dict) or not all(type(i) is int for i in added.values()):
+                raise TokenizerFileError(f"{str(files[ADDED_TOKENS_FILE])!r} must map each token to its id")
+            config["added_tokens_decoder"] = {index: token for token, index in added.items()}
 
         if TOKENIZER_FILE not in files:
             tokenizer_json = load_legacy_tokenizer_json(files, name, config, special_map)
@@ -209,7 +242,13 @@ class AutoTokenizer:
             except Exception as err:  # the backend's own parse errors
                 raise TokenizerFileError(f"Could not load tokenizer.json of {name!r}: {err}") from err
 
-        # Special tokens the vocabulary lacks are added, as transformers does.
+        # Tokens the config lists (`added_tokens_decoder`, or added_tokens.json) but the backend lacks with
+        # those flags are added in id order, then special tokens the vocabulary lacks, as transformers does.
+        listed = _listed_added_tokens(config.get("added_tokens_decoder"), set(specials.values()) | set(extra))
+        present = set(backend.get_added_tokens_decoder().values())
+        new = [t for t in listed if t not in present]
+        if new:
+            backend.add_tokens(new)
         missing = [t for t in list(specials.values()) + extra if t is not None and backend.token_to_id(t) is None]
         if missing:
             backend.add_special_tokens(list(dict.fromkeys(missing)))

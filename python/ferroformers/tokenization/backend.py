@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .._core import Encoding, Tokenizer
+from .._core import AddedToken, Encoding, Tokenizer
 
-__all__ = ["Encoding", "Tokenizer"]
+__all__ = ["AddedToken", "Encoding", "Tokenizer"]

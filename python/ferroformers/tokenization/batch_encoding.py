@@ -11,7 +11,7 @@ conversion (`convert_to_tensors`, `.to(device)`) and the per-token alignment hel
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from ..errors import TokenizationError
 
@@ -25,6 +25,20 @@ _RAGGED_MESSAGE = (
 
 class RaggedBatchError(TokenizationError):
     """Rows of different lengths cannot become one tensor."""
+
+
+class CharSpan(NamedTuple):
+    """A span of characters in the original text: `text[start:end]`."""
+
+    start: int
+    end: int
+
+
+class TokenSpan(NamedTuple):
+    """A span of tokens in an encoding: `input_ids[start:end]`."""
+
+    start: int
+    end: int
 
 
 def _is_tensor(value) -> bool:
@@ -193,6 +207,91 @@ class BatchEncoding(dict):
 
     def sequence_ids(self, batch_index: int = 0) -> list[int | None]:
         return self._encoding(batch_index).sequence_ids
+
+    # Each helper takes (index) for a single-row batch or (batch_index, index), as transformers'.
+    # Negative indices count from the end where transformers allows them (rows; tokens and words in
+    # token_to_sequence, token_to_word and word_to_tokens, counted from the end of the row; transformers
+    # means to, but fails on an attribute its BatchEncoding lacks).
+    def _locate(self, batch_or_index: int, index: int | None, negative_index: bool) -> tuple[int, int]:
+        encodings = self.encodings
+        if not encodings:
+            raise ValueError("This BatchEncoding has no backend encodings (it was not made by a tokenizer call)")
+        batch_index, index = (0, batch_or_index) if index is None else (batch_or_index, index)
+        if batch_index < 0:
+            batch_index += len(encodings)
+        if negative_index and index < 0:
+            index += len(encodings[batch_index])
+        if index < 0:
+            # the type transformers raises here (its Rust backend cannot take a negative index)
+            raise OverflowError(f"index {index} is negative: pass a token, word or character index >= 0")
+        return batch_index, index
+
+    def _row(self, batch_index: int) -> tuple[list, list, list]:
+        """(sequence_ids, word_ids, offsets) of one row, read from the backend once per row: per-token
+        queries in a loop then cost no copy of the whole row each."""
+        cache = self.__dict__.setdefault("_rows", {})
+        if batch_index not in cache:
+            encoding = self._encoding(batch_index)
+            cache[batch_index] = (encoding.sequence_ids, encoding.word_ids, encoding.offsets)
+        return cache[batch_index]
+
+    def token_to_sequence(self, batch_or_token_index: int, token_index: int | None = None) -> int | None:
+        """Which sequence of the input (0, or 1 for the second text of a pair) a token comes from;
+        None for special and padding tokens."""
+        batch_index, token_index = self._locate(batch_or_token_index, token_index, True)
+        sequence_ids = self._row(batch_index)[0]
+        return sequence_ids[token_index] if 0 <= token_index < len(sequence_ids) else None
+
+    def token_to_word(self, batch_or_token_index: int, token_index: int | None = None) -> int | None:
+        """The index of the word (within its sequence) a token belongs to; None for special tokens."""
+        batch_index, token_index = self._locate(batch_or_token_index, token_index, True)
+        sequence_ids, word_ids, _ = self._row(batch_index)
+        if not 0 <= token_index < len(word_ids) or sequence_ids[token_index] is None:
+            return None
+        return word_ids[token_index]
+
+    def token_to_chars(self, batch_or_token_index: int, token_index: int | None = None) -> CharSpan | None:
+        """The characters of the original text a token covers; None for special and padding tokens."""
+        batch_index, token_index = self._locate(batch_or_token_index, token_index, False)
+        sequence_ids, _, offsets = self._row(batch_index)
+        if not 0 <= token_index < len(offsets) or sequence_ids[token_index] is None:
+            return None
+        return CharSpan(*offsets[token_index])
+
+    def char_to_token(
+        self, batch_or_char_index: int, char_index: int | None = None, sequence_index: int = 0
+    ) -> int | None:
+        """The token covering character `char_index` of sequence `sequence_index`; None when no token does."""
+        batch_index, char_index = self._locate(batch_or_char_index, char_index, False)
+        return self._encoding(batch_index).char_to_token(char_index, sequence_index)
+
+    def char_to_word(
+        self, batch_or_char_index: int, char_index: int | None = None, sequence_index: int = 0
+    ) -> int | None:
+        """The word containing character `char_index` of sequence `sequence_index`; None when none does."""
+        batch_index, char_index = self._locate(batch_or_char_index, char_index, False)
+        token = self._encoding(batch_index).char_to_token(char_index, sequence_index)
+        return None if token is None else self.token_to_word(batch_index, token)
+
+    def word_to_tokens(
+        self, batch_or_word_index: int, word_index: int | None = None, sequence_index: int = 0
+    ) -> TokenSpan | None:
+        """The tokens of word `word_index` of sequence `sequence_index`; None when the word has no token."""
+        batch_index, word_index = self._locate(batch_or_word_index, word_index, True)
+        span = self._encoding(batch_index).word_to_tokens(word_index, sequence_index)
+        return None if span is None else TokenSpan(*span)
+
+    def word_to_chars(
+        self, batch_or_word_index: int, word_index: int | None = None, sequence_index: int = 0
+    ) -> CharSpan:
+        """The characters of word `word_index` of sequence `sequence_index` in the original text."""
+        batch_index, word_index = self._locate(batch_or_word_index, word_index, False)
+        span = self._encoding(batch_index).word_to_tokens(word_index, sequence_index)
+        if span is None:
+            # transformers fails here too (with a bare TypeError); keep the type, say why
+            raise TypeError(f"word {word_index} of sequence {sequence_index} has no tokens in row {batch_index}")
+        offsets = self._row(batch_index)[2]
+        return CharSpan(offsets[span[0]][0], offsets[span[1] - 1][1])
 
     # -- tensors -----------------------------------------------------------------------------
     def convert_to_tensors(self, tensor_type=None, prepend_batch_axis: bool = False) -> BatchEncoding:

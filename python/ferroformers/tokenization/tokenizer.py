@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import InvalidTokenIdError, TokenizationError
-from .backend import Tokenizer
+from .backend import AddedToken, Tokenizer
 from .batch_encoding import BatchEncoding, RaggedBatchError, as_array, check_tensor_type
 from .chat_template import apply_chat_template, save_chat_templates, select_template, templates_from_config
 from .padding import pad_encoded_inputs
@@ -63,13 +63,62 @@ def _text_kind(value) -> str:
     return type(value).__name__
 
 
+# Keyword arguments of the constructor that are tokenizer_config.json entries (as in transformers).
+INIT_CONFIG_KWARGS = set(SPECIAL_TOKENS_ATTRIBUTES) | {
+    "additional_special_tokens",
+    "extra_special_tokens",
+    "model_max_length",
+    "model_input_names",
+    "clean_up_tokenization_spaces",
+    "chat_template",
+}
+
+
+def _backend_from(backend, tokenizer_object, tokenizer_file) -> Tokenizer:
+    if sum(x is not None for x in (backend, tokenizer_object, tokenizer_file)) != 1:
+        raise TypeError(
+            "PreTrainedTokenizerFast needs exactly one of: a ferroformers.Tokenizer (positional or "
+            "tokenizer_object=) or tokenizer_file= (a tokenizer.json path)"
+        )
+    if tokenizer_file is not None:
+        return Tokenizer.from_file(tokenizer_file)
+    if tokenizer_object is None:
+        return backend
+    if isinstance(tokenizer_object, Tokenizer):
+        # transformers copies the object too: the tokenizer's padding/truncation changes stay its own
+        return Tokenizer.from_str(tokenizer_object.to_str())
+    if hasattr(tokenizer_object, "to_str"):  # a `tokenizers.Tokenizer`
+        return Tokenizer.from_str(tokenizer_object.to_str())
+    raise TypeError(f"tokenizer_object must be a ferroformers.Tokenizer, got {type(tokenizer_object).__name__}")
+
+
+def _as_added_token(token):
+    """A str or a ferroformers AddedToken as is; an AddedToken of `tokenizers` / transformers (same flags)
+    as ours, so `from transformers import AddedToken` works here too."""
+    if isinstance(token, (str, AddedToken)):
+        return token
+    if isinstance(getattr(token, "content", None), str):
+        flags = ("single_word", "lstrip", "rstrip", "normalized", "special")
+        return AddedToken(token.content, **{f: bool(getattr(token, f)) for f in flags if hasattr(token, f)})
+    return str(token)
+
+
 class PreTrainedTokenizerFast:
-    """A tokenizer with transformers' interface (`__call__`, `decode`, special tokens, save/load)."""
+    """A tokenizer with transformers' interface (`__call__`, `decode`, special tokens, save/load).
+
+    Usually made by `AutoTokenizer.from_pretrained`; built directly as in transformers, it uses the
+    backend pipeline unchanged:
+
+    >>> tok = PreTrainedTokenizerFast(tokenizer_file="tokenizer.json", pad_token="[PAD]",
+    ...                               padding_side="left", model_max_length=512)   # doctest: +SKIP
+    """
 
     def __init__(
         self,
-        backend: Tokenizer,
+        backend: Tokenizer | None = None,
         *,
+        tokenizer_object: Tokenizer | None = None,
+        tokenizer_file: str | os.PathLike | None = None,
         config: dict | None = None,
         profile: TokenizerClassProfile | None = None,
         name_or_path: str = "",
@@ -77,8 +126,25 @@ class PreTrainedTokenizerFast:
         extra_special_tokens: list[str] | None = None,
         padding_side: str | None = None,
         truncation_side: str | None = None,
+        **kwargs,
     ):
-        config = dict(config or {})
+        unknown = sorted(set(kwargs) - INIT_CONFIG_KWARGS)
+        if unknown:
+            raise TypeError(f"PreTrainedTokenizerFast() got unexpected keyword argument(s): {', '.join(unknown)}")
+        backend = _backend_from(backend, tokenizer_object, tokenizer_file)
+        config = {**(config or {}), **kwargs}
+        if kwargs:
+            special_tokens = dict(special_tokens or {})
+            special_tokens.update({k: str(v) for k, v in kwargs.items() if k in SPECIAL_TOKENS_ATTRIBUTES})
+            extra = kwargs.get("extra_special_tokens", kwargs.get("additional_special_tokens"))
+            if extra is not None:
+                extra_special_tokens = [str(t) for t in extra]
+            # Named tokens the vocabulary lacks are added as special tokens (with their flags when given
+            # as AddedToken), as transformers does.
+            named = [kwargs[k] for k in SPECIAL_TOKENS_ATTRIBUTES if kwargs.get(k) is not None] + list(extra or [])
+            missing = [t for t in named if backend.token_to_id(str(t)) is None]
+            if missing:
+                backend.add_special_tokens([t if isinstance(t, AddedToken) else str(t) for t in missing])
         self._tokenizer = backend
         self._profile = profile or profile_for(config.get("tokenizer_class"))
         self._config = config
@@ -190,11 +256,12 @@ class PreTrainedTokenizerFast:
             return 0
         if isinstance(new_tokens, str) or not isinstance(new_tokens, (list, tuple)):
             new_tokens = [new_tokens]
+        new_tokens = [_as_added_token(t) for t in new_tokens]
         if special_tokens:
             with self._backend_lock:
-                return self._tokenizer.add_special_tokens(list(new_tokens))
+                return self._tokenizer.add_special_tokens(new_tokens)
         with self._backend_lock:
-            return self._tokenizer.add_tokens(list(new_tokens))
+            return self._tokenizer.add_tokens(new_tokens)
 
     def add_special_tokens(self, special_tokens_dict: dict, replace_extra_special_tokens: bool = True) -> int:
         """Set named special tokens (`{'pad_token': '[PAD]'}`) and extra ones (`additional_special_tokens`)."""
@@ -203,18 +270,18 @@ class PreTrainedTokenizerFast:
         to_add = []
         for key, value in special_tokens_dict.items():
             if key in ("additional_special_tokens", "extra_special_tokens"):
-                values = [str(v) for v in value]
+                tokens = [_as_added_token(v) for v in value]
+                values = [str(v) for v in tokens]
                 if replace_extra_special_tokens:
                     self._extra_special_tokens = values
                 else:
                     self._extra_special_tokens += [v for v in values if v not in self._extra_special_tokens]
-                to_add += values
+                to_add += tokens
             elif key in SPECIAL_TOKENS_ATTRIBUTES:
-                if value is not None and not isinstance(value, str):
-                    value = str(value)
-                self._special_tokens[key] = value
-                if value is not None:
-                    to_add.append(value)
+                token = None if value is None else _as_added_token(value)
+                self._special_tokens[key] = None if token is None else str(token)
+                if token is not None:
+                    to_add.append(token)  # an AddedToken keeps its flags (lstrip, rstrip, ...)
             else:
                 raise ValueError(
                     f"Key {key!r} is not a special token; use one of {list(SPECIAL_TOKENS_ATTRIBUTES)} "
@@ -853,8 +920,9 @@ class PreTrainedTokenizerFast:
 
     # -- saving ------------------------------------------------------------------------------
     def save_pretrained(self, save_directory: str | os.PathLike) -> tuple[str, ...]:
-        """Write tokenizer.json, tokenizer_config.json, special_tokens_map.json and the chat templates
-        (chat_template.jinja, additional_chat_templates/<name>.jinja), all loadable by transformers."""
+        """Write tokenizer.json, tokenizer_config.json (special tokens, limits, sides, added_tokens_decoder),
+        special_tokens_map.json and the chat templates (chat_template.jinja,
+        additional_chat_templates/<name>.jinja), all loadable by transformers."""
         folder = Path(save_directory)
         if folder.exists() and not folder.is_dir():
             raise NotADirectoryError(f"save_pretrained: {str(folder)!r} is a file, not a folder")
@@ -875,6 +943,18 @@ class PreTrainedTokenizerFast:
         if self._extra_special_tokens:
             config["extra_special_tokens"] = list(self._extra_special_tokens)
         config.pop("additional_special_tokens", None)
+        # Written as transformers 4 did (transformers 5 reads it, and then skips special_tokens_map.json).
+        config["added_tokens_decoder"] = {
+            str(i): {
+                "content": t.content,
+                "lstrip": t.lstrip,
+                "normalized": t.normalized,
+                "rstrip": t.rstrip,
+                "single_word": t.single_word,
+                "special": t.special,
+            }
+            for i, t in self.added_tokens_decoder.items()
+        }
         config.update(
             tokenizer_class=self._profile.name,
             model_max_length=self.model_max_length,

@@ -201,7 +201,8 @@ class TokenizerClassProfile:
     """The class-level facts of one transformers tokenizer class."""
 
     name: str
-    model_input_names: list[str] = field(default_factory=lambda: ["input_ids", "token_type_ids", "attention_mask"])
+    # transformers 5's base default; classes with segment embeddings (BERT) add token_type_ids
+    model_input_names: list[str] = field(default_factory=lambda: ["input_ids", "attention_mask"])
     padding_side: str = "right"
     special_defaults: dict[str, str | None] = field(default_factory=dict)
     rebuild: Callable[[Json, dict, dict], None] | None = None
@@ -216,6 +217,7 @@ _PROFILES = {
         TokenizerClassProfile("TokenizersBackend"),
         TokenizerClassProfile(
             "BertTokenizer",
+            ["input_ids", "token_type_ids", "attention_mask"],
             special_defaults=dict(
                 unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]"
             ),

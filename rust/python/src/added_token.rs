@@ -7,6 +7,29 @@ use pyo3::prelude::*;
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PyAddedToken {
     pub inner: AddedToken,
+    /// `normalized` as the caller gave it: when it was left out, adding the token as a special
+    /// token makes it `false` (as Hugging Face resolves it then, not at construction).
+    pub normalized_given: Option<bool>,
+}
+
+impl PyAddedToken {
+    pub fn from_inner(inner: AddedToken) -> Self {
+        let normalized_given = Some(inner.normalized);
+        PyAddedToken {
+            inner,
+            normalized_given,
+        }
+    }
+
+    /// The token as `add_tokens` (`as_special` false) or `add_special_tokens` (true) adds it.
+    pub fn to_added(&self, as_special: bool) -> AddedToken {
+        let mut token = self.inner.clone();
+        if as_special {
+            token.special = true;
+            token.normalized = self.normalized_given.unwrap_or(false);
+        }
+        token
+    }
 }
 
 #[pymethods]
@@ -31,6 +54,7 @@ impl PyAddedToken {
                 normalized: normalized.unwrap_or(!special),
                 special,
             },
+            normalized_given: normalized,
         }
     }
     #[getter]

@@ -14,6 +14,7 @@
 mod bpe;
 mod byte_fallback;
 mod byte_level;
+mod ctc;
 mod fuse;
 mod metaspace;
 mod replace;
@@ -24,6 +25,7 @@ mod wordpiece;
 pub use bpe::BpeDecoder;
 pub use byte_fallback::ByteFallbackDecoder;
 pub use byte_level::ByteLevelDecoder;
+pub use ctc::CtcDecoder;
 pub use fuse::FuseDecoder;
 pub use metaspace::{MetaspaceDecoder, PrependScheme};
 pub use replace::ReplaceDecoder;
@@ -52,6 +54,8 @@ pub enum DecoderWrapper {
     BPEDecoder(BpeDecoder),
     ByteFallback(ByteFallbackDecoder),
     ByteLevel(ByteLevelDecoder),
+    #[serde(rename = "CTC")]
+    Ctc(CtcDecoder),
     Fuse(FuseDecoder),
     Metaspace(MetaspaceDecoder),
     Replace(ReplaceDecoder),
@@ -66,6 +70,7 @@ impl DecoderWrapper {
         "BPEDecoder",
         "ByteFallback",
         "ByteLevel",
+        "CTC",
         "Fuse",
         "Metaspace",
         "Replace",
@@ -81,6 +86,7 @@ impl Decoder for DecoderWrapper {
             DecoderWrapper::BPEDecoder(d) => d.decode_chain(tokens),
             DecoderWrapper::ByteFallback(d) => d.decode_chain(tokens),
             DecoderWrapper::ByteLevel(d) => d.decode_chain(tokens),
+            DecoderWrapper::Ctc(d) => d.decode_chain(tokens),
             DecoderWrapper::Fuse(d) => d.decode_chain(tokens),
             DecoderWrapper::Metaspace(d) => d.decode_chain(tokens),
             DecoderWrapper::Replace(d) => d.decode_chain(tokens),
@@ -107,6 +113,7 @@ mod tests {
             r#"{"type":"BPEDecoder","suffix":"</w>"}"#,
             r#"{"type":"ByteFallback"}"#,
             r#"{"type":"ByteLevel","add_prefix_space":true,"trim_offsets":true,"use_regex":true}"#,
+            r#"{"type":"CTC","pad_token":"<pad>","word_delimiter_token":"|","cleanup":true}"#,
             r#"{"type":"Fuse"}"#,
             r#"{"type":"Metaspace","replacement":"▁","prepend_scheme":"always","split":true}"#,
             r#"{"type":"Replace","pattern":{"String":"▁"},"content":" "}"#,

@@ -2,7 +2,10 @@
 //! alignment to the original text; one file per `tokenizer.json` normalizer type.
 
 pub mod bert;
+pub mod byte_level;
 pub mod lowercase;
+pub mod nmt;
+pub mod precompiled;
 pub mod prepend;
 pub mod replace;
 pub mod sequence;
@@ -38,6 +41,9 @@ pub enum NormalizerWrapper {
     Replace(replace::Replace),
     Prepend(prepend::Prepend),
     Sequence(sequence::Sequence),
+    Precompiled(precompiled::Precompiled),
+    Nmt(nmt::Nmt),
+    ByteLevel(byte_level::ByteLevel),
 }
 
 impl NormalizerWrapper {
@@ -53,6 +59,9 @@ impl NormalizerWrapper {
         "Replace",
         "Prepend",
         "Sequence",
+        "Precompiled",
+        "Nmt",
+        "ByteLevel",
     ];
 }
 
@@ -70,6 +79,9 @@ impl Normalizer for NormalizerWrapper {
             NormalizerWrapper::Replace(x) => x.normalize(n),
             NormalizerWrapper::Prepend(x) => x.normalize(n),
             NormalizerWrapper::Sequence(x) => x.normalize(n),
+            NormalizerWrapper::Precompiled(x) => x.normalize(n),
+            NormalizerWrapper::Nmt(x) => x.normalize(n),
+            NormalizerWrapper::ByteLevel(x) => x.normalize(n),
         }
     }
 }

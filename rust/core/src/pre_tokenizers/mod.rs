@@ -3,11 +3,15 @@
 
 pub mod bert;
 pub mod byte_level;
+pub mod char_delimiter_split;
 pub mod digits;
+pub mod fixed_length;
 pub mod metaspace;
 pub mod punctuation;
 pub mod sequence;
 pub mod split;
+mod unicode_9_unassigned;
+pub mod unicode_scripts;
 pub mod whitespace;
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +37,9 @@ pub enum PreTokenizerWrapper {
     Split(split::Split),
     Sequence(sequence::Sequence),
     Metaspace(metaspace::Metaspace),
+    UnicodeScripts(unicode_scripts::UnicodeScripts),
+    CharDelimiterSplit(char_delimiter_split::CharDelimiterSplit),
+    FixedLength(fixed_length::FixedLength),
 }
 
 impl PreTokenizerWrapper {
@@ -46,6 +53,9 @@ impl PreTokenizerWrapper {
         "Split",
         "Sequence",
         "Metaspace",
+        "UnicodeScripts",
+        "CharDelimiterSplit",
+        "FixedLength",
     ];
 }
 
@@ -61,6 +71,9 @@ impl PreTokenizer for PreTokenizerWrapper {
             PreTokenizerWrapper::Split(x) => x.pre_tokenize(p),
             PreTokenizerWrapper::Sequence(x) => x.pre_tokenize(p),
             PreTokenizerWrapper::Metaspace(x) => x.pre_tokenize(p),
+            PreTokenizerWrapper::UnicodeScripts(x) => x.pre_tokenize(p),
+            PreTokenizerWrapper::CharDelimiterSplit(x) => x.pre_tokenize(p),
+            PreTokenizerWrapper::FixedLength(x) => x.pre_tokenize(p),
         }
     }
 }

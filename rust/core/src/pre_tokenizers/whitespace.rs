@@ -10,26 +10,38 @@ use crate::Result;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Whitespace {}
 
-/// The word-char class of `\w` in Hugging Face's regex engine: letters, marks, decimal digits and
-/// connector punctuation.
+/// The word-char class of `\w` in Hugging Face's regex engine (Oniguruma, Unicode's definition):
+/// Alphabetic chars, marks, decimal digits, connector punctuation and the two joiners. Alphabetic
+/// is the letters plus the letter numbers (`Ⅷ`) and the symbols with Other_Alphabetic (`Ⓐ`, `🅐`),
+/// so a ZWJ emoji sequence splits around its joiners as it does there.
 fn is_word_char(c: char) -> bool {
     use unicode_general_category::{get_general_category, GeneralCategory as Gc};
     if c.is_ascii() {
         return c.is_ascii_alphanumeric() || c == '_';
     }
-    matches!(
-        get_general_category(c),
+    match get_general_category(c) {
         Gc::UppercaseLetter
-            | Gc::LowercaseLetter
-            | Gc::TitlecaseLetter
-            | Gc::ModifierLetter
-            | Gc::OtherLetter
-            | Gc::NonspacingMark
-            | Gc::SpacingMark
-            | Gc::EnclosingMark
-            | Gc::DecimalNumber
-            | Gc::ConnectorPunctuation
-    )
+        | Gc::LowercaseLetter
+        | Gc::TitlecaseLetter
+        | Gc::ModifierLetter
+        | Gc::OtherLetter
+        | Gc::LetterNumber
+        | Gc::NonspacingMark
+        | Gc::SpacingMark
+        | Gc::EnclosingMark
+        | Gc::DecimalNumber
+        | Gc::ConnectorPunctuation => true,
+        // Join_Control, and the circled / squared Latin letters (Other_Alphabetic symbols).
+        Gc::Format => matches!(c, '\u{200C}' | '\u{200D}'),
+        Gc::OtherSymbol => matches!(
+            c,
+            '\u{24B6}'..='\u{24E9}'
+                | '\u{1F130}'..='\u{1F149}'
+                | '\u{1F150}'..='\u{1F169}'
+                | '\u{1F170}'..='\u{1F189}'
+        ),
+        _ => false,
+    }
 }
 
 impl PreTokenizer for Whitespace {
@@ -98,5 +110,14 @@ mod tests {
             .map(|p| p.0)
             .collect();
         assert_eq!(got, ["Hey", "man!!", "ok"]);
+    }
+
+    #[test]
+    fn joiners_letter_numbers_and_circled_letters_are_word_chars() {
+        let got: Vec<_> = pieces(&Whitespace {}, "👨\u{200d}👩 !Ⅷ! !Ⓐ!")
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(got, ["👨", "\u{200d}", "👩", "!", "Ⅷ", "!", "!", "Ⓐ", "!"]);
     }
 }
