@@ -26,20 +26,24 @@ from .errors import (
     FerroformersError,
     GenerationError,
     HubError,
+    InvalidArgumentError,
     InvalidAudioError,
     InvalidImageError,
     InvalidTokenIdError,
     ModelFileError,
     ModelNotFoundError,
+    PipelineError,
     TokenizationError,
     TokenizerFileError,
+    TokenizerFileIsADirectoryError,
     TokenizerFileNotFoundError,
+    TokenizerFileReadError,
     TrainerError,
     UnsupportedComponentError,
     UnsupportedModelError,
     WeightShapeMismatchError,
 )
-from .tokenization import AutoTokenizer, BatchEncoding, Encoding, PreTrainedTokenizerFast, Tokenizer
+from .tokenization import AddedToken, AutoTokenizer, BatchEncoding, Encoding, PreTrainedTokenizerFast, Tokenizer
 
 __version__: str = _core.__version__
 
@@ -156,6 +160,7 @@ def get_num_threads() -> int:
 
 __all__ = [
     "__version__",
+    "AddedToken",
     "AutoTokenizer",
     "BatchEncoding",
     "Encoding",
@@ -173,6 +178,10 @@ __all__ = [
     "TokenizationError",
     "TokenizerFileError",
     "TokenizerFileNotFoundError",
+    "TokenizerFileReadError",
+    "TokenizerFileIsADirectoryError",
+    "InvalidArgumentError",
+    "PipelineError",
     "UnsupportedComponentError",
     "ModelFileError",
     "UnsupportedModelError",

@@ -67,6 +67,11 @@ class Encoding:
     def __len__(self) -> int: ...
 
 class Tokenizer:
+    """A Hugging Face `tokenizer.json` tokenizer (drop-in for `tokenizers.Tokenizer`). Threads may share one,
+    and one of them may change its padding, truncation or added tokens while others encode: each call sees
+    one whole configuration (the Rust tokenizer sits behind a read-write lock). Token ids of any size are
+    accepted by `decode` / `id_to_token`; one outside the vocabulary is an `InvalidTokenIdError` / None."""
+
     @staticmethod
     def from_file(path: str | PathLike[str]) -> Tokenizer: ...
     @staticmethod

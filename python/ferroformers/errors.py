@@ -25,6 +25,15 @@ class TokenizerFileNotFoundError(FerroformersError, FileNotFoundError):
     """A tokenizer file does not exist at the given path."""
 
 
+class TokenizerFileReadError(FerroformersError, OSError):
+    """A tokenizer file exists but cannot be read (no permission, an I/O error, a folder given for a file)."""
+
+
+class TokenizerFileIsADirectoryError(TokenizerFileReadError, IsADirectoryError):
+    """A folder was given where a tokenizer file was expected; the message names the file to pass
+    (`<folder>/tokenizer.json`) or says to load the folder with `AutoTokenizer.from_pretrained`."""
+
+
 class UnsupportedComponentError(TokenizerFileError):
     """A tokenizer file names a component (normalizer, model, ...) ferroformers does not implement."""
 
@@ -71,6 +80,16 @@ class UnsupportedModelError(FerroformersError, ValueError):
     """A configuration names a model type, architecture or task ferroformers does not implement (or remote code)."""
 
 
+class InvalidArgumentError(FerroformersError, ValueError):
+    """An argument has a value the call does not take; the message lists the values it does take
+    (e.g. `from_pretrained(dtype="float99")`)."""
+
+
+class PipelineError(InvalidArgumentError):
+    """`pipeline()` or a pipeline call was given arguments it cannot work with (no task and no model,
+    no input, an unknown device, a batch size below 1)."""
+
+
 class TrainerError(FerroformersError, ValueError):
     """TrainingArguments or the Trainer were given settings or data they cannot work with."""
 
@@ -92,6 +111,8 @@ __all__ = [
     "FerroformersError",
     "TokenizerFileError",
     "TokenizerFileNotFoundError",
+    "TokenizerFileReadError",
+    "TokenizerFileIsADirectoryError",
     "UnsupportedComponentError",
     "TokenizationError",
     "InvalidTokenIdError",
@@ -103,6 +124,8 @@ __all__ = [
     "ModelFileError",
     "WeightShapeMismatchError",
     "UnsupportedModelError",
+    "InvalidArgumentError",
+    "PipelineError",
     "TrainerError",
     "CheckpointNotFoundError",
     "InvalidImageError",

@@ -17,7 +17,7 @@ import logging
 import os
 from typing import Any
 
-from ..errors import ModelNotFoundError, UnsupportedModelError
+from ..errors import ModelNotFoundError, PipelineError, UnsupportedModelError
 from .audio_classification import AudioClassificationPipeline
 from .base import ChunkPipeline, Pipeline, resolve_device
 from .defaults import DEFAULT_MODELS
@@ -86,7 +86,7 @@ def _task_of_architectures(architectures: list[str] | None, source: str) -> str:
             return "token-classification"
         if arch.endswith("Model"):
             return "feature-extraction"
-    raise ValueError(
+    raise PipelineError(
         f"cannot infer the task of {source} from its architectures {architectures!r}: give task=, one of {_supported()}"
     )
 
@@ -119,7 +119,7 @@ def pipeline(
         device = resolve_device(device)
 
     if task is None and model is None:
-        raise ValueError(
+        raise PipelineError(
             "pipeline() needs a task or a model: pipeline('text-classification'), or model= a local folder, "
             "a Hub id or a loaded model"
         )
@@ -130,7 +130,7 @@ def pipeline(
     default_model = None
     if model is None:
         if tokenizer is not None and not isinstance(tokenizer, (str, os.PathLike)):
-            raise ValueError("a loaded tokenizer needs its model: pass model= too")
+            raise PipelineError("a loaded tokenizer needs its model: pass model= too")
         default_model = model = DEFAULT_MODELS[task]
         logger.warning(
             "No model was supplied, defaulted to %s for %s. Pass model= in production: the default may change.",
@@ -170,7 +170,7 @@ def pipeline(
             ) from err
     else:
         if model_kwargs:
-            raise ValueError("model_kwargs only apply when model is a folder or Hub id")
+            raise PipelineError("model_kwargs only apply when model is a folder or Hub id")
         if task is None:
             architectures = [type(model).__name__, *(getattr(model.config, "architectures", None) or [])]
             task = _task_of_architectures(architectures, type(model).__name__)
@@ -184,14 +184,14 @@ def pipeline(
         keyword, auto_name = _INPUT_PROCESSORS[task]
         given = {"image_processor": image_processor, "feature_extractor": feature_extractor}
         if tokenizer is not None or given[_other(keyword)] is not None:
-            raise ValueError(
+            raise PipelineError(
                 f"the {task} pipeline reads its inputs with {keyword}=, not a tokenizer or {_other(keyword)}="
             )
         processor = given[keyword]
         if processor is None:
             processor = getattr(model.config, "name_or_path", "")
             if not processor:
-                raise ValueError(f"the model does not record the folder it came from: pass {keyword}=")
+                raise PipelineError(f"the model does not record the folder it came from: pass {keyword}=")
         if isinstance(processor, (str, os.PathLike)):
             from .. import processing
 
@@ -200,14 +200,14 @@ def pipeline(
             model, None, task=task, device=device, batch_size=batch_size, **{keyword: processor}, **kwargs
         )
     if image_processor is not None or feature_extractor is not None:
-        raise ValueError(
+        raise PipelineError(
             f"the {task} pipeline reads text with a tokenizer: image_processor= / feature_extractor= do not apply"
         )
 
     if tokenizer is None:
         source = getattr(model.config, "name_or_path", "")
         if not source:
-            raise ValueError("the model does not record the folder it came from: pass tokenizer=")
+            raise PipelineError("the model does not record the folder it came from: pass tokenizer=")
         tokenizer = source
     if isinstance(tokenizer, (str, os.PathLike)):
         from ..tokenization import AutoTokenizer

@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from ..errors import PipelineError
+
 # How many batches of a list are read ahead and sorted by length at a time (bounds memory on huge lists).
 _SORT_WINDOW_BATCHES = 64
 
@@ -87,7 +89,7 @@ class Pipeline:
             return dict(items[0])
         pad_id = self._pad_token_id()
         if pad_id is None:
-            raise ValueError(
+            raise PipelineError(
                 "this tokenizer has no pad token, so inputs cannot be batched: set tokenizer.pad_token "
                 "(for example to the eos token) or use batch_size=1"
             )
@@ -215,7 +217,7 @@ class Pipeline:
                 f"{self.task} pipeline takes one positional input, got {1 + len(args)}: pass several inputs as a list"
             )
         if inputs is None:
-            raise ValueError(f"{self.task} pipeline needs an input: a text, a list of texts or an iterable")
+            raise PipelineError(f"{self.task} pipeline needs an input: a text, a list of texts or an iterable")
         batch_size = self.batch_size if kwargs.get("batch_size") is None else _check_batch_size(kwargs["batch_size"])
         kwargs.pop("batch_size", None)
         kwargs.pop("num_workers", None)  # transformers' DataLoader workers: our loop runs in this process
@@ -257,7 +259,7 @@ class ChunkPipeline(Pipeline):
 
 def _check_batch_size(batch_size: Any) -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        raise PipelineError(f"batch_size must be a positive int, got {batch_size!r}")
     return batch_size
 
 
@@ -278,17 +280,17 @@ def resolve_device(device: Any) -> torch.device:
         raise TypeError(f"device must be an int, a str or a torch.device, got {device!r}")
     if isinstance(device, int):
         if device < -1:
-            raise ValueError(f"device must be -1 (CPU) or an accelerator index >= 0, got {device}")
+            raise PipelineError(f"device must be -1 (CPU) or an accelerator index >= 0, got {device}")
         device = "cpu" if device == -1 else f"cuda:{device}"
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as err:
-        raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:<index>', an int or -1") from err
+        raise PipelineError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:<index>', an int or -1") from err
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"device {device!r} asks for CUDA, which is not available here: use device='cpu' or -1")
+            raise PipelineError(f"device {device!r} asks for CUDA, which is not available here: use device='cpu' or -1")
         if resolved.index is not None and resolved.index >= torch.cuda.device_count():
-            raise ValueError(
+            raise PipelineError(
                 f"device {device!r}: there are only {torch.cuda.device_count()} CUDA device(s) (indices from 0)"
             )
     return resolved

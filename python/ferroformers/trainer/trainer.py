@@ -594,7 +594,9 @@ class Trainer:
         last_grad_norm: float | None = None
         self.optimizer.zero_grad(set_to_none=True)
 
-        for epoch in range(start_epoch, num_epochs):
+        # Resuming a run that already reached max_steps (its last checkpoint is the final one) trains nothing.
+        epochs = range(start_epoch, num_epochs) if self.state.global_step < max_steps else range(0)
+        for epoch in epochs:
             skip = steps_done_in_epoch * accumulation if epoch == start_epoch else 0
             sampler.set_epoch(epoch, skip=skip)
             self.control._new_epoch()

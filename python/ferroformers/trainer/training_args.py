@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -21,6 +22,43 @@ from ..errors import TrainerError
 STRATEGIES = ("no", "steps", "epoch")
 SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup")
 OPTIMIZERS = ("adamw_torch", "adamw_torch_fused")
+
+
+# Numbers that must lie in a range, and the range in words: a negative learning rate or epoch count
+# would train backwards or not at all, without a word. The optimizer's ranges are torch AdamW's.
+_RANGES = (
+    ("learning_rate", lambda v: v >= 0, ">= 0"),
+    ("num_train_epochs", lambda v: v >= 0, ">= 0"),
+    ("weight_decay", lambda v: v >= 0, ">= 0"),
+    ("adam_beta1", lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("adam_beta2", lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("adam_epsilon", lambda v: v >= 0, ">= 0"),
+    ("max_grad_norm", lambda v: True, "a number (<= 0 turns clipping off)"),
+    ("warmup_steps", lambda v: v >= 0, ">= 0 (a count, or a fraction of the training steps when < 1)"),
+    ("eval_delay", lambda v: v >= 0, ">= 0"),
+)
+
+
+def _check_ranges(args: Any) -> None:
+    for name, valid, words in _RANGES:
+        value = getattr(args, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+        if not math.isfinite(value) or not valid(value):
+            raise TrainerError(f"{name} must be {words}, got {value}")
+    for name in ("max_steps", "dataloader_num_workers"):
+        value = getattr(args, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if args.max_steps < -1 or args.max_steps == 0:
+        raise TrainerError(
+            f"max_steps must be a positive number of steps, or -1 (the default) to train num_train_epochs; "
+            f"got {args.max_steps}"
+        )
+    if args.dataloader_num_workers < 0:
+        raise TrainerError(f"dataloader_num_workers must be >= 0, got {args.dataloader_num_workers}")
+    if args.save_total_limit is not None and args.save_total_limit < 0:
+        raise TrainerError(f"save_total_limit must be >= 0 or None (keep all), got {args.save_total_limit}")
 
 
 def _strategy(value: Any, name: str) -> str:
@@ -117,8 +155,7 @@ class TrainingArguments:
         for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
             if int(getattr(self, name)) < 1:
                 raise TrainerError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.warmup_steps < 0:
-            raise TrainerError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
+        _check_ranges(self)
         if self.warmup_ratio is not None:
             if not 0 <= self.warmup_ratio <= 1:
                 raise TrainerError(f"warmup_ratio must be in [0, 1], got {self.warmup_ratio}")

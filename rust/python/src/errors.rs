@@ -45,7 +45,21 @@ pub fn to_py(err: Error) -> PyErr {
                     PyFileNotFoundError::new_err(m)
                 })
             }
-            Error::Io { .. } => PyOSError::new_err(message),
+            // A folder where a file was expected: say which file to pass.
+            Error::Io { path, .. } if path.is_dir() => raise(
+                py,
+                "TokenizerFileIsADirectoryError",
+                format!(
+                    "{message}: {} is a folder; pass the path of the file itself (for a Hugging \
+                     Face folder, {}), or load the folder with AutoTokenizer.from_pretrained",
+                    path.display(),
+                    path.join("tokenizer.json").display()
+                ),
+                PyOSError::new_err::<String>,
+            ),
+            Error::Io { .. } => raise(py, "TokenizerFileReadError", message, |m| {
+                PyOSError::new_err(m)
+            }),
             Error::Format { .. } => raise(py, "TokenizerFileError", message, |m| {
                 PyValueError::new_err(m)
             }),
@@ -82,27 +96,48 @@ pub fn bad_input(message: impl Into<String>) -> PyErr {
     })
 }
 
-/// Run core code, turning both its errors and any panic into Python exceptions.
-pub fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> PyResult<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(to_py(e)),
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(Python::attach(|py| {
+/// Why core code failed: an error it returned, or a panic it was stopped in (with the panic's text).
+pub enum Failure {
+    Core(Error),
+    Panic(String),
+}
+
+impl Failure {
+    /// The Python exception; needs the GIL, so call it after leaving `py.detach`.
+    pub fn into_py(self) -> PyErr {
+        match self {
+            Failure::Core(e) => to_py(e),
+            Failure::Panic(what) => Python::attach(|py| {
                 raise(
                     py,
                     "FerroformersError",
                     format!("internal error in the Rust core: {what}. Please report it with the input that caused it."),
                     PyValueError::new_err::<String>,
                 )
-            }))
+            }),
         }
     }
+}
+
+/// Run core code, catching a panic; touches nothing of Python, so it can run with the GIL released
+/// and a lock held (converting the failure later, with [`Failure::into_py`], takes the GIL).
+pub fn caught<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Failure> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Failure::Core(e)),
+        Err(panic) => Err(Failure::Panic(
+            panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned()),
+        )),
+    }
+}
+
+/// Run core code, turning both its errors and any panic into Python exceptions.
+pub fn guarded<T>(f: impl FnOnce() -> Result<T, Error>) -> PyResult<T> {
+    caught(f).map_err(Failure::into_py)
 }
 
 /// An `InvalidTokenIdError` with a custom message.

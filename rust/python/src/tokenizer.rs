@@ -1,26 +1,34 @@
 //! `Tokenizer`: the Python class, a drop-in for `tokenizers.Tokenizer`. Argument checking and
 //! conversion only; every call releases the GIL around the Rust work.
+//!
+//! One `Tokenizer` may be shared by threads, and one of them may reconfigure it (padding,
+//! truncation, added tokens) while others encode: the Rust tokenizer sits behind a read-write lock,
+//! encoding takes it for reading and reconfiguring for writing, so each call sees the settings
+//! whole, before or after a change (Hugging Face `tokenizers` raises "Already borrowed" there).
+//! The lock is only ever waited for with the GIL released, and no Python is run while it is held,
+//! so it cannot deadlock against the GIL.
 
 use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 use ferroformers_core::tokenizer::{
     AddedToken, DirectionName, EncodeInput, OffsetType, PaddingParams, PaddingStrategy, Tokenizer,
     TruncationParams, TruncationStrategy,
 };
-use ferroformers_core::Encoding;
+use ferroformers_core::{Encoding, Error};
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyDict, PyInt, PyString};
 
 use crate::added_token::PyAddedToken;
 use crate::encoding::PyEncoding;
-use crate::errors::{bad_input, guarded};
+use crate::errors::{bad_input, caught, guarded, to_py_invalid_id, Failure};
 use crate::inputs;
 
-#[pyclass(name = "Tokenizer", module = "ferroformers._core")]
+#[pyclass(name = "Tokenizer", module = "ferroformers._core", frozen)]
 pub struct PyTokenizer {
-    pub inner: Tokenizer,
+    inner: RwLock<Tokenizer>,
 }
 
 fn direction(name: &str, what: &str) -> PyResult<DirectionName> {
@@ -49,7 +57,7 @@ fn to_added_tokens(tokens: &Bound<'_, PyAny>, special: bool) -> PyResult<Vec<Add
             if let Ok(s) = t.cast::<PyString>() {
                 Ok(AddedToken::new(s.to_cow()?.into_owned(), special))
             } else if let Ok(a) = t.cast::<PyAddedToken>() {
-                Ok(a.get().inner.clone())
+                Ok(a.get().to_added(special))
             } else {
                 Err(PyTypeError::new_err(format!(
                     "token {i} must be a str or an AddedToken"
@@ -73,6 +81,41 @@ const ARRAY_FIELDS: &[&str] = &[
 ];
 
 impl PyTokenizer {
+    fn new(tokenizer: Tokenizer) -> Self {
+        PyTokenizer {
+            inner: RwLock::new(tokenizer),
+        }
+    }
+
+    /// The tokenizer, for quick reads with the GIL held. Safe: writers hold the lock only with the
+    /// GIL released and only for plain assignments, so this wait is short. Callers copy out what
+    /// they need before making Python objects (which could run Python code that reconfigures this
+    /// tokenizer while the guard is held).
+    fn read(&self) -> RwLockReadGuard<'_, Tokenizer> {
+        // Only a writer that panics poisons the lock, and writers here assign whole settings or
+        // add tokens: a poisoned lock still holds a whole tokenizer.
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Run core work on the tokenizer with the GIL released (the lock waited for and held there).
+    fn run<T: Send>(
+        &self,
+        py: Python<'_>,
+        work: impl FnOnce(&Tokenizer) -> Result<T, Error> + Send,
+    ) -> PyResult<T> {
+        py.detach(|| caught(|| work(&self.read())))
+            .map_err(Failure::into_py)
+    }
+
+    /// Change the tokenizer's settings, waiting (GIL released) for running encodes to finish.
+    fn configure<T: Send>(
+        &self,
+        py: Python<'_>,
+        change: impl FnOnce(&mut Tokenizer) -> T + Send,
+    ) -> T {
+        py.detach(|| change(&mut self.inner.write().unwrap_or_else(PoisonError::into_inner)))
+    }
+
     fn encode_inputs(
         &self,
         py: Python<'_>,
@@ -80,8 +123,9 @@ impl PyTokenizer {
         add_special_tokens: bool,
         offsets: OffsetType,
     ) -> PyResult<Vec<Encoding>> {
-        let tok = &self.inner;
-        py.detach(|| guarded(|| tok.encode_batch(&inputs, add_special_tokens, offsets)))
+        self.run(py, |tok| {
+            tok.encode_batch(&inputs, add_special_tokens, offsets)
+        })
     }
 }
 
@@ -90,9 +134,7 @@ impl PyTokenizer {
     /// Load a Hugging Face `tokenizer.json`.
     #[staticmethod]
     fn from_file(path: std::path::PathBuf) -> PyResult<Self> {
-        Ok(PyTokenizer {
-            inner: guarded(|| Tokenizer::from_file(&path))?,
-        })
+        Ok(PyTokenizer::new(guarded(|| Tokenizer::from_file(&path))?))
     }
 
     /// Parse the JSON text of a `tokenizer.json`. `exact_scores=True` keeps Unigram scores
@@ -102,24 +144,22 @@ impl PyTokenizer {
     #[pyo3(signature = (json, exact_scores=false))]
     fn from_str(json: &str, exact_scores: bool) -> PyResult<Self> {
         let source = "<tokenizer JSON string>";
-        Ok(PyTokenizer {
-            inner: guarded(|| {
-                if exact_scores {
-                    Tokenizer::from_json_exact_scores(json, source)
-                } else {
-                    Tokenizer::from_json(json, source)
-                }
-            })?,
-        })
+        Ok(PyTokenizer::new(guarded(|| {
+            if exact_scores {
+                Tokenizer::from_json_exact_scores(json, source)
+            } else {
+                Tokenizer::from_json(json, source)
+            }
+        })?))
     }
 
     #[staticmethod]
     fn from_buffer(buffer: &[u8]) -> PyResult<Self> {
         let json = std::str::from_utf8(buffer)
             .map_err(|e| bad_input(format!("the buffer is not UTF-8 text: {e}")))?;
-        Ok(PyTokenizer {
-            inner: guarded(|| Tokenizer::from_json(json, "<tokenizer buffer>"))?,
-        })
+        Ok(PyTokenizer::new(guarded(|| {
+            Tokenizer::from_json(json, "<tokenizer buffer>")
+        })?))
     }
 
     /// A WordPiece (BERT) tokenizer from a legacy `vocab.txt`.
@@ -153,11 +193,9 @@ impl PyTokenizer {
             mask_token: mask_token.into(),
             prefix: wordpieces_prefix.into(),
         };
-        Ok(PyTokenizer {
-            inner: guarded(|| {
-                ferroformers_core::tokenizer::legacy::wordpiece_from_vocab(&vocab_file, &options)
-            })?,
-        })
+        Ok(PyTokenizer::new(guarded(|| {
+            ferroformers_core::tokenizer::legacy::wordpiece_from_vocab(&vocab_file, &options)
+        })?))
     }
 
     /// A byte-level BPE (GPT-2) tokenizer from legacy `vocab.json` + `merges.txt`.
@@ -170,36 +208,30 @@ impl PyTokenizer {
         special_tokens: Option<Vec<String>>,
     ) -> PyResult<Self> {
         let specials = special_tokens.unwrap_or_default();
-        Ok(PyTokenizer {
-            inner: guarded(|| {
-                ferroformers_core::tokenizer::legacy::byte_level_bpe_from_files(
-                    &vocab_file,
-                    &merges_file,
-                    add_prefix_space,
-                    &specials,
-                )
-            })?,
-        })
+        Ok(PyTokenizer::new(guarded(|| {
+            ferroformers_core::tokenizer::legacy::byte_level_bpe_from_files(
+                &vocab_file,
+                &merges_file,
+                add_prefix_space,
+                &specials,
+            )
+        })?))
     }
 
     #[pyo3(signature = (pretty=false))]
     fn to_str(&self, pretty: bool) -> PyResult<String> {
-        guarded(|| self.inner.to_json(pretty))
+        caught(|| self.read().to_json(pretty)).map_err(Failure::into_py)
     }
 
     #[pyo3(signature = (path, pretty=true))]
-    fn save(&self, path: std::path::PathBuf, pretty: bool) -> PyResult<()> {
-        guarded(|| self.inner.save(&path, pretty))
+    fn save(&self, py: Python<'_>, path: std::path::PathBuf, pretty: bool) -> PyResult<()> {
+        self.run(py, |tok| tok.save(&path, pretty))
     }
 
     /// Pickle support (e.g. `datasets.map(num_proc=...)` ships the tokenizer to workers).
     fn __reduce__(slf: &Bound<'_, Self>) -> PyResult<(Py<PyAny>, (String,))> {
         let py = slf.py();
-        let json = slf
-            .borrow()
-            .inner
-            .to_json(false)
-            .map_err(crate::errors::to_py)?;
+        let json = caught(|| slf.get().read().to_json(false)).map_err(Failure::into_py)?;
         let ctor = py.get_type::<PyTokenizer>().getattr("from_str")?.unbind();
         Ok((ctor, (json,)))
     }
@@ -219,9 +251,9 @@ impl PyTokenizer {
             .map(|p| inputs::sequence(p, is_pretokenized, &|| "pair".to_owned()))
             .transpose()?;
         let input = EncodeInput { first, second };
-        let tok = &self.inner;
-        let enc =
-            py.detach(|| guarded(|| tok.encode(&input, add_special_tokens, OffsetType::Char)))?;
+        let enc = self.run(py, |tok| {
+            tok.encode(&input, add_special_tokens, OffsetType::Char)
+        })?;
         Ok(enc.into())
     }
 
@@ -251,9 +283,9 @@ impl PyTokenizer {
         add_special_tokens: bool,
     ) -> PyResult<Vec<PyEncoding>> {
         let items = inputs::batch(input, is_pretokenized)?;
-        let tok = &self.inner;
-        let encs =
-            py.detach(|| guarded(|| tok.encode_batch_ids_only(&items, add_special_tokens)))?;
+        let encs = self.run(py, |tok| {
+            tok.encode_batch_ids_only(&items, add_special_tokens)
+        })?;
         Ok(encs.into_iter().map(PyEncoding::from).collect())
     }
 
@@ -283,8 +315,9 @@ impl PyTokenizer {
             self.encode_inputs(py, items, add_special_tokens, OffsetType::Char)?
         } else {
             // Without offsets the ids-only path has every field asked for.
-            let tok = &self.inner;
-            py.detach(|| guarded(|| tok.encode_batch_ids_only(&items, add_special_tokens)))?
+            self.run(py, |tok| {
+                tok.encode_batch_ids_only(&items, add_special_tokens)
+            })?
         };
         let rows = encs.len();
         let width = encs.first().map_or(0, Encoding::len);
@@ -353,102 +386,122 @@ impl PyTokenizer {
         add_special_tokens: bool,
     ) -> PyResult<FlatIds<'py>> {
         let items = inputs::batch(input, is_pretokenized)?;
-        let tok = &self.inner;
-        let ragged = py.detach(|| guarded(|| tok.encode_batch_ids(&items, add_special_tokens)))?;
+        let ragged = self.run(py, |tok| tok.encode_batch_ids(&items, add_special_tokens))?;
         let offsets: Vec<i64> = ragged.offsets.iter().map(|&o| o as i64).collect();
         Ok((ragged.ids.into_pyarray(py), offsets.into_pyarray(py)))
     }
 
-    /// Ids back to text. An id outside the vocabulary raises `InvalidTokenIdError`.
+    /// Ids back to text. An id outside the vocabulary (negative, too large, even past 64 bits)
+    /// raises `InvalidTokenIdError`.
     #[pyo3(signature = (ids, skip_special_tokens=true))]
-    fn decode(&self, py: Python<'_>, ids: Vec<i64>, skip_special_tokens: bool) -> PyResult<String> {
-        let ids = checked_ids(&ids)?;
-        let tok = &self.inner;
-        py.detach(|| guarded(|| tok.decode(&ids, skip_special_tokens)))
+    fn decode(
+        &self,
+        py: Python<'_>,
+        ids: &Bound<'_, PyAny>,
+        skip_special_tokens: bool,
+    ) -> PyResult<String> {
+        let ids = token_ids(ids, "ids")?;
+        self.run(py, |tok| tok.decode(&ids, skip_special_tokens))
     }
 
     /// Token strings back to text through the decoder only (transformers' `convert_tokens_to_string`):
     /// any strings, not only vocabulary tokens.
     fn decode_tokens(&self, py: Python<'_>, tokens: Vec<String>) -> PyResult<String> {
-        let tok = &self.inner;
-        py.detach(|| guarded(|| tok.decode_tokens(tokens)))
+        self.run(py, |tok| tok.decode_tokens(tokens))
     }
 
     #[pyo3(signature = (sequences, skip_special_tokens=true))]
     fn decode_batch(
         &self,
         py: Python<'_>,
-        sequences: Vec<Vec<i64>>,
+        sequences: &Bound<'_, PyAny>,
         skip_special_tokens: bool,
     ) -> PyResult<Vec<String>> {
+        if sequences.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err(
+                "sequences must be a list of lists of integer token ids, got str",
+            ));
+        }
         let batch = sequences
-            .iter()
-            .map(|s| checked_ids(s))
+            .try_iter()
+            .map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "sequences must be a list of lists of integer token ids, got {}",
+                    type_name(sequences)
+                ))
+            })?
+            .enumerate()
+            .map(|(i, row)| token_ids(&row?, &format!("sequences[{i}]")))
             .collect::<PyResult<Vec<_>>>()?;
-        let tok = &self.inner;
-        py.detach(|| guarded(|| tok.decode_batch(&batch, skip_special_tokens)))
+        self.run(py, |tok| tok.decode_batch(&batch, skip_special_tokens))
     }
 
     fn token_to_id(&self, token: &str) -> Option<u32> {
-        self.inner.token_to_id(token)
+        self.read().token_to_id(token)
     }
 
-    fn id_to_token(&self, id: i64) -> Option<String> {
-        u32::try_from(id)
-            .ok()
-            .and_then(|id| self.inner.id_to_token(id))
-            .map(str::to_owned)
+    /// The token of `id`, or None for an id outside the vocabulary (whatever its size).
+    fn id_to_token(&self, id: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+        let Some(id) = integer(id)? else {
+            return Err(PyTypeError::new_err(format!(
+                "id must be an integer token id, got {}",
+                type_name(id)
+            )));
+        };
+        Ok(id.and_then(|id| self.read().id_to_token(id).map(str::to_owned)))
     }
 
     #[pyo3(signature = (with_added_tokens=true))]
     fn get_vocab(&self, with_added_tokens: bool) -> HashMap<String, u32> {
-        self.inner.get_vocab(with_added_tokens)
+        self.read().get_vocab(with_added_tokens)
     }
 
     #[pyo3(signature = (with_added_tokens=true))]
     fn get_vocab_size(&self, with_added_tokens: bool) -> usize {
-        self.inner.get_vocab_size(with_added_tokens)
+        self.read().get_vocab_size(with_added_tokens)
     }
 
     /// Added tokens by id.
     fn get_added_tokens_decoder(&self) -> HashMap<u32, PyAddedToken> {
-        self.inner
+        self.read()
             .added_vocabulary
             .tokens()
-            .map(|(id, t)| (*id, PyAddedToken { inner: t.clone() }))
+            .map(|(id, t)| (*id, PyAddedToken::from_inner(t.clone())))
             .collect()
     }
 
     /// Add tokens (str or AddedToken); returns how many were new.
-    fn add_tokens(&mut self, tokens: &Bound<'_, PyAny>) -> PyResult<usize> {
+    fn add_tokens(&self, py: Python<'_>, tokens: &Bound<'_, PyAny>) -> PyResult<usize> {
         let tokens = to_added_tokens(tokens, false)?;
-        Ok(self.inner.add_tokens(&tokens))
+        Ok(self.configure(py, |tok| tok.add_tokens(&tokens)))
     }
 
-    fn add_special_tokens(&mut self, tokens: &Bound<'_, PyAny>) -> PyResult<usize> {
+    fn add_special_tokens(&self, py: Python<'_>, tokens: &Bound<'_, PyAny>) -> PyResult<usize> {
         let tokens = to_added_tokens(tokens, true)?;
-        Ok(self.inner.add_special_tokens(&tokens))
+        Ok(self.configure(py, |tok| tok.add_special_tokens(&tokens)))
     }
 
     #[pyo3(signature = (is_pair))]
     fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {
-        self.inner.num_special_tokens_to_add(is_pair)
+        self.read().num_special_tokens_to_add(is_pair)
     }
 
     /// Whether special tokens in the input are matched (False) or encoded as plain text (True).
     #[getter]
     fn get_encode_special_tokens(&self) -> bool {
-        self.inner.added_vocabulary.encode_special_tokens
+        self.read().added_vocabulary.encode_special_tokens
     }
 
     #[setter]
-    fn set_encode_special_tokens(&mut self, value: bool) {
-        self.inner.added_vocabulary.encode_special_tokens = value;
+    fn set_encode_special_tokens(&self, py: Python<'_>, value: bool) {
+        self.configure(py, |tok| tok.added_vocabulary.encode_special_tokens = value);
     }
 
     #[pyo3(signature = (direction="right", pad_id=0, pad_type_id=0, pad_token="[PAD]", length=None, pad_to_multiple_of=None))]
+    #[allow(clippy::too_many_arguments)]
     fn enable_padding(
-        &mut self,
+        &self,
+        py: Python<'_>,
         direction: &str,
         pad_id: u32,
         pad_type_id: u32,
@@ -456,25 +509,27 @@ impl PyTokenizer {
         length: Option<usize>,
         pad_to_multiple_of: Option<usize>,
     ) -> PyResult<()> {
-        self.inner.padding = Some(PaddingParams {
+        let params = PaddingParams {
             strategy: length.map_or(PaddingStrategy::BatchLongest, PaddingStrategy::Fixed),
             direction: self::direction(direction, "padding direction")?,
             pad_to_multiple_of,
             pad_id,
             pad_type_id,
             pad_token: pad_token.to_owned(),
-        });
+        };
+        self.configure(py, |tok| tok.padding = Some(params));
         Ok(())
     }
 
-    fn no_padding(&mut self) {
-        self.inner.padding = None;
+    fn no_padding(&self, py: Python<'_>) {
+        self.configure(py, |tok| tok.padding = None);
     }
 
     /// The padding settings as a dict (None when off), with Hugging Face's keys.
     #[getter]
     fn padding<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(p) = &self.inner.padding else {
+        let padding = self.read().padding.clone();
+        let Some(p) = &padding else {
             return Ok(None);
         };
         let d = PyDict::new(py);
@@ -495,7 +550,8 @@ impl PyTokenizer {
 
     #[pyo3(signature = (max_length, stride=0, strategy="longest_first", direction="right"))]
     fn enable_truncation(
-        &mut self,
+        &self,
+        py: Python<'_>,
         max_length: usize,
         stride: usize,
         strategy: &str,
@@ -511,22 +567,24 @@ impl PyTokenizer {
                 )))
             }
         };
-        self.inner.truncation = Some(TruncationParams {
+        let params = TruncationParams {
             direction: self::direction(direction, "truncation direction")?,
             max_length,
             strategy,
             stride,
-        });
+        };
+        self.configure(py, |tok| tok.truncation = Some(params));
         Ok(())
     }
 
-    fn no_truncation(&mut self) {
-        self.inner.truncation = None;
+    fn no_truncation(&self, py: Python<'_>) {
+        self.configure(py, |tok| tok.truncation = None);
     }
 
     #[getter]
     fn truncation<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(t) = &self.inner.truncation else {
+        let truncation = self.read().truncation.clone();
+        let Some(t) = &truncation else {
             return Ok(None);
         };
         let d = PyDict::new(py);
@@ -545,18 +603,58 @@ impl PyTokenizer {
     }
 
     fn __repr__(&self) -> String {
-        format!("Tokenizer(vocab_size={})", self.inner.get_vocab_size(true))
+        format!("Tokenizer(vocab_size={})", self.read().get_vocab_size(true))
     }
 }
 
-fn checked_ids(ids: &[i64]) -> PyResult<Vec<u32>> {
-    ids.iter()
-        .map(|&id| {
-            u32::try_from(id).map_err(|_| {
-                Python::attach(|py| {
-                    crate::errors::to_py_invalid_id(py, format!("token id {id} is out of range: ids are non-negative integers below the vocabulary size"))
-                })
-            })
+fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value
+        .get_type()
+        .name()
+        .map_or_else(|_| "?".to_owned(), |n| n.to_string())
+}
+
+/// `value` as a token id: `Some(Some(id))` for an int in `0..2^32`, `Some(None)` for any other int
+/// (negative, or too large even for 64 bits: no id, not an `OverflowError`), `None` for a non-int.
+/// Accepts what has `__index__` (numpy and torch integers), as Python's own indexing does.
+fn integer(value: &Bound<'_, PyAny>) -> PyResult<Option<Option<u32>>> {
+    if let Ok(v) = value.extract::<i64>() {
+        return Ok(Some(u32::try_from(v).ok()));
+    }
+    // Not an i64: an int too large for one, or not an int at all (floats have no __index__).
+    if value.is_instance_of::<PyInt>() || value.hasattr("__index__")? {
+        return Ok(Some(None));
+    }
+    Ok(None)
+}
+
+/// The token ids of the sequence `ids` (called `what` in messages), each checked to fit in a u32
+/// (the core then checks it against the vocabulary).
+fn token_ids(ids: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u32>> {
+    let wrong_type = |got: String| {
+        PyTypeError::new_err(format!(
+            "{what} must be a list of integer token ids, got {got}"
+        ))
+    };
+    if ids.is_instance_of::<PyString>() {
+        return Err(wrong_type("str".to_owned()));
+    }
+    let items = ids.try_iter().map_err(|_| wrong_type(type_name(ids)))?;
+    items
+        .enumerate()
+        .map(|(i, item)| {
+            let item = item?;
+            match integer(&item)? {
+                Some(Some(id)) => Ok(id),
+                Some(None) => Err(to_py_invalid_id(
+                    item.py(),
+                    format!(
+                        "token id {item} is out of range: ids are non-negative integers below the \
+                         vocabulary size"
+                    ),
+                )),
+                None => Err(wrong_type(format!("{} at position {i}", type_name(&item)))),
+            }
         })
         .collect()
 }

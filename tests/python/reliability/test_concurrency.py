@@ -5,6 +5,9 @@
   each compared with the serial answer. The Rust tokenizer keeps padding and truncation as state, so
   `__call__` holds a per-tokenizer lock from setting them to the end of its encode: another thread's
   call never sees them (without the lock: wrong padding, or "RuntimeError: Already borrowed").
+- One thread reconfigures a shared low-level `Tokenizer` (padding, truncation, added tokens) while 4 threads
+  encode with it: each call sees one whole configuration, never "Already borrowed" (the Rust tokenizer sits
+  behind a read-write lock in the binding).
 - After the Rust thread pool has been used, `os.fork()` gives a child that still encodes (no deadlock
   on a lock or pool held at fork time).
 - A tokenizer and a model pickled into `spawn` processes give the same outputs there.
@@ -91,6 +94,71 @@ def test_threads_sharing_one_tokenizer_equal_serial(gpt2_tok, tokenizers_dir, co
     assert sum(len(w) for w in workloads) == THREADS * CALLS_PER_THREAD
     for got, want in zip(results, expected):
         assert got == want
+
+
+RECONFIGURING_ENCODERS = 4
+CALLS_PER_ENCODER = 400
+
+
+def test_reconfiguring_the_rust_tokenizer_while_threads_encode(tokenizers_dir, corpus_texts):
+    """One thread switches padding and truncation on and off and adds tokens while 4 threads encode with
+    the same low-level `Tokenizer`: no "Already borrowed", and each call sees one whole configuration (its
+    result is the serial result of one of the four)."""
+    raw = ff.Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))
+    texts = [t[:200] for t in corpus_texts("en", 40)]
+    batches = [texts[i : i + 3] for i in range(0, len(texts), 3)]
+    configurations = [
+        (padding, truncation)
+        for padding in (None, dict(pad_id=50256, pad_token="<|endoftext|>", length=64))
+        for truncation in (None, dict(max_length=9))
+    ]
+
+    def configure(padding, truncation):
+        if padding:
+            raw.enable_padding(**padding)
+        else:
+            raw.no_padding()
+        if truncation:
+            raw.enable_truncation(**truncation)
+        else:
+            raw.no_truncation()
+
+    def encode(batch):
+        return [(e.ids, e.attention_mask) for e in raw.encode_batch(batch)]
+
+    expected = []
+    for padding, truncation in configurations:
+        configure(padding, truncation)
+        expected.append([encode(b) for b in batches])
+    configure(None, None)
+
+    done = threading.Event()
+
+    def reconfigure() -> int:
+        changes = 0
+        while not done.is_set():
+            configure(*configurations[changes % len(configurations)])
+            # tokens no text contains: the ids of the texts stay the same
+            raw.add_tokens([f"<never-seen-{changes}>"])
+            changes += 1
+        return changes
+
+    def run(seed: int) -> int:
+        rng = random.Random(seed)
+        mismatches = 0
+        for _ in range(CALLS_PER_ENCODER):
+            i = rng.randrange(len(batches))
+            if encode(batches[i]) not in [answers[i] for answers in expected]:
+                mismatches += 1
+        return mismatches
+
+    with ThreadPoolExecutor(RECONFIGURING_ENCODERS + 1) as pool:
+        changer = pool.submit(reconfigure)
+        mismatches = list(pool.map(run, range(RECONFIGURING_ENCODERS)))
+        done.set()
+        changes = changer.result()
+    assert mismatches == [0] * RECONFIGURING_ENCODERS
+    assert changes > 0 and raw.token_to_id(f"<never-seen-{changes - 1}>") is not None
 
 
 def _encode_in_child(path: str, texts: list[str], queue) -> None:
