@@ -2,6 +2,14 @@
 
 use std::sync::OnceLock;
 
+/// Writes `raw`'s byte-level spelling into `out` (cleared first): each byte as its
+/// [`byte_to_char`] char, as the `ByteLevel` pre-tokenizer rewrites pieces.
+pub fn byte_level_spelling(raw: &str, out: &mut String) {
+    let table = byte_to_char();
+    out.clear();
+    out.extend(raw.bytes().map(|b| table[b as usize]));
+}
+
 /// GPT-2's reversible map from each byte to a printable Unicode char: printable Latin-1 bytes map
 /// to themselves, the others to U+0100 and up, in byte order. Byte-level BPE vocabularies are
 /// written in this alphabet (`Ġ` is the space byte).

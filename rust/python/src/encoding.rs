@@ -1,7 +1,10 @@
 //! `Encoding`: the Python view of one encoded input, field for field as `tokenizers.Encoding`.
 
 use ferroformers_core::Encoding;
+use pyo3::ffi;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyInt, PyList};
 
 #[pyclass(name = "Encoding", module = "ferroformers._core", frozen)]
 pub struct PyEncoding {
@@ -17,8 +20,8 @@ impl From<Encoding> for PyEncoding {
 #[pymethods]
 impl PyEncoding {
     #[getter]
-    fn ids(&self) -> Vec<u32> {
-        self.inner.ids.clone()
+    fn ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        ids_list(py, &self.inner.ids)
     }
     #[getter]
     fn type_ids(&self) -> Vec<u32> {
@@ -100,5 +103,62 @@ impl PyEncoding {
             "Encoding(num_tokens={}, attributes=[ids, type_ids, tokens, offsets, attention_mask, special_tokens_mask, overflowing])",
             self.inner.len()
         )
+    }
+}
+
+/// Python ints for token ids, made once per process and shared by every list of ids: a list is
+/// then built by taking references, not by allocating one int object per id (most of the cost of
+/// returning ids to Python otherwise). Ids are cached in blocks of `BLOCK`, a block when first
+/// needed, up to `CACHED_IDS`; larger ids get fresh ints.
+const BLOCK: usize = 4096;
+const CACHED_IDS: usize = 64 * BLOCK;
+static ID_INTS: [PyOnceLock<Box<[Py<PyInt>]>>; CACHED_IDS / BLOCK] =
+    [const { PyOnceLock::new() }; CACHED_IDS / BLOCK];
+
+fn id_ints(py: Python<'_>, block: usize) -> &[Py<PyInt>] {
+    ID_INTS[block].get_or_init(py, || {
+        (block * BLOCK..(block + 1) * BLOCK)
+            .map(|id| PyInt::new(py, id).unbind())
+            .collect()
+    })
+}
+
+/// A Python list of `ids`, with the shared int objects of [`ID_INTS`].
+pub(crate) fn ids_list<'py>(py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py, PyList>> {
+    // The blocks this list needs, looked up once rather than once per id.
+    let max_id = ids.iter().copied().max().unwrap_or(0) as usize;
+    let mut blocks: [&[Py<PyInt>]; CACHED_IDS / BLOCK] = [&[]; CACHED_IDS / BLOCK];
+    for (block, slot) in blocks
+        .iter_mut()
+        .enumerate()
+        .take(max_id.min(CACHED_IDS - 1) / BLOCK + 1)
+    {
+        *slot = id_ints(py, block);
+    }
+    let len = isize::try_from(ids.len()).map_err(|_| PyErr::fetch(py))?;
+    // SAFETY: `PyList_New` returns a new reference (or null with an exception set); every slot
+    // is then filled exactly once with an owned reference, which `PyList_SetItem` steals.
+    unsafe {
+        let list = ffi::PyList_New(len);
+        if list.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        let list = Bound::from_owned_ptr(py, list);
+        for (i, &id) in ids.iter().enumerate() {
+            let id = id as usize;
+            let item = if id < CACHED_IDS {
+                let p = blocks[id / BLOCK][id % BLOCK].as_ptr();
+                ffi::Py_INCREF(p);
+                p
+            } else {
+                let p = ffi::PyLong_FromSize_t(id);
+                if p.is_null() {
+                    return Err(PyErr::fetch(py));
+                }
+                p
+            };
+            ffi::PyList_SetItem(list.as_ptr(), i as isize, item);
+        }
+        Ok(list.cast_into_unchecked())
     }
 }

@@ -64,6 +64,9 @@ pub struct Bpe {
     /// What `dropout` was read as: only `null` or `0.0` are accepted, and written back as read.
     dropout: Option<f32>,
     cache: PieceCache<(u32, u32)>,
+    /// Ids of byte-level pieces keyed by their raw text (before the byte → char rewrite), for the
+    /// ids-only path: a hit skips the rewrite and the second lookup.
+    raw_ids_cache: PieceCache<u32>,
 }
 
 impl Bpe {
@@ -139,6 +142,7 @@ impl Bpe {
     /// Forgets the cached tokenizations (they stay valid; this only frees memory).
     pub fn clear_cache(&self) {
         self.cache.clear();
+        self.raw_ids_cache.clear();
     }
 
     fn from_parts(
@@ -189,6 +193,7 @@ impl Bpe {
             byte_ids,
             dropout: None,
             cache: PieceCache::new(),
+            raw_ids_cache: PieceCache::new(),
         })
     }
 
@@ -392,12 +397,15 @@ impl Model for Bpe {
                 return Ok(vec![Token::new(id, piece.to_string(), (0, piece.len()))]);
             }
         }
-        if let Some(tokens) = self.cache.get(piece, |word| self.to_tokens(word)) {
+        if let Some(tokens) = self
+            .cache
+            .get(piece.as_bytes(), |word| self.to_tokens(word))
+        {
             return Ok(tokens);
         }
         let word = self.merge_word(piece)?;
         let tokens = self.to_tokens(&word);
-        self.cache.insert(piece, word);
+        self.cache.insert(piece.as_bytes(), word);
         Ok(tokens)
     }
 
@@ -411,15 +419,35 @@ impl Model for Bpe {
                 return Ok(());
             }
         }
-        let cached = self
-            .cache
-            .get(piece, |word| out.extend(word.iter().map(|&(id, _)| id)));
+        let cached = self.cache.get(piece.as_bytes(), |word| {
+            out.extend(word.iter().map(|&(id, _)| id))
+        });
         if cached.is_some() {
             return Ok(());
         }
         let word = self.merge_word(piece)?;
         out.extend(word.iter().map(|&(id, _)| id));
-        self.cache.insert(piece, word);
+        self.cache.insert(piece.as_bytes(), word);
+        Ok(())
+    }
+
+    fn tokenize_byte_level_ids(
+        &self,
+        raw: &str,
+        mapped: &mut String,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        if self
+            .raw_ids_cache
+            .get(raw.as_bytes(), |ids| out.extend_from_slice(ids))
+            .is_some()
+        {
+            return Ok(());
+        }
+        crate::utils::byte_level_spelling(raw, mapped);
+        let start = out.len();
+        self.tokenize_ids(mapped, out)?;
+        self.raw_ids_cache.insert(raw.as_bytes(), &out[start..]);
         Ok(())
     }
 
@@ -451,6 +479,7 @@ impl Clone for Bpe {
             byte_ids: self.byte_ids.clone(),
             dropout: self.dropout,
             cache: PieceCache::new(),
+            raw_ids_cache: PieceCache::new(),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Models turn one pre-tokenized piece of text into tokens: [`bpe::Bpe`] (byte-level and
-//! SentencePiece-style), [`wordpiece::WordPiece`], [`unigram::Unigram`].
+//! SentencePiece-style), [`wordpiece::WordPiece`], [`unigram::Unigram`], [`word_level::WordLevel`].
 
 pub mod bpe;
 mod piece_cache;
 pub mod unigram;
+pub mod word_level;
 pub mod wordpiece;
 
 use std::collections::HashMap;
@@ -37,6 +38,18 @@ pub trait Model {
         out.extend(self.tokenize(piece)?.into_iter().map(|t| t.id));
         Ok(())
     }
+    /// [`Model::tokenize_ids`] of a `ByteLevel` piece given as its raw text, before the rewrite
+    /// of every byte as a printable char (see [`crate::utils::byte_to_char`]); `mapped` is a
+    /// scratch buffer for that rewrite. Models may cache by the raw text and skip the rewrite.
+    fn tokenize_byte_level_ids(
+        &self,
+        raw: &str,
+        mapped: &mut String,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        crate::utils::byte_level_spelling(raw, mapped);
+        self.tokenize_ids(mapped, out)
+    }
     fn token_to_id(&self, token: &str) -> Option<u32>;
     fn id_to_token(&self, id: u32) -> Option<&str>;
     fn vocab(&self) -> HashMap<String, u32>;
@@ -51,16 +64,18 @@ pub enum ModelWrapper {
     Bpe(bpe::Bpe),
     WordPiece(wordpiece::WordPiece),
     Unigram(unigram::Unigram),
+    WordLevel(word_level::WordLevel),
 }
 
 impl ModelWrapper {
-    pub const SUPPORTED: &'static [&'static str] = &["BPE", "WordPiece", "Unigram"];
+    pub const SUPPORTED: &'static [&'static str] = &["BPE", "WordPiece", "Unigram", "WordLevel"];
 
     fn inner(&self) -> &dyn Model {
         match self {
             ModelWrapper::Bpe(m) => m,
             ModelWrapper::WordPiece(m) => m,
             ModelWrapper::Unigram(m) => m,
+            ModelWrapper::WordLevel(m) => m,
         }
     }
 }
@@ -71,6 +86,14 @@ impl Model for ModelWrapper {
     }
     fn tokenize_ids(&self, piece: &str, out: &mut Vec<u32>) -> Result<()> {
         self.inner().tokenize_ids(piece, out)
+    }
+    fn tokenize_byte_level_ids(
+        &self,
+        raw: &str,
+        mapped: &mut String,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        self.inner().tokenize_byte_level_ids(raw, mapped, out)
     }
     fn token_to_id(&self, token: &str) -> Option<u32> {
         self.inner().token_to_id(token)

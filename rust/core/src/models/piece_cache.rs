@@ -1,19 +1,30 @@
 //! The cache of piece → tokenization shared by the models (BPE keeps `(id, length)` per token,
-//! Unigram whole tokens).
+//! Unigram whole tokens, the byte-level ids path bare ids).
 
 use std::hash::BuildHasher;
 use std::sync::RwLock;
 
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 /// Tokenizations of recent pieces, shared by all threads: a fixed number of shards, each an
-/// `RwLock`ed map, so parallel readers rarely touch the same lock. Like Hugging Face's cache it
+/// `RwLock`ed table, so parallel readers rarely touch the same lock. Like Hugging Face's cache it
 /// stops inserting once full rather than evicting: real text repeats its common words early.
+///
+/// Keys are bytes, hashed once per lookup: the hash picks the shard (high bits) and probes the
+/// shard's table (all bits), which is why this is a `HashTable` with stored hashes rather than a
+/// `HashMap` that would hash the piece a second time.
 pub(crate) struct PieceCache<V> {
     shards: Box<[CacheShard<V>]>,
 }
 
-type CacheShard<V> = RwLock<FxHashMap<Box<str>, Box<[V]>>>;
+struct Entry<V> {
+    hash: u64,
+    key: Box<[u8]>,
+    value: Box<[V]>,
+}
+
+type CacheShard<V> = RwLock<HashTable<Entry<V>>>;
 
 impl<V> PieceCache<V> {
     const SHARDS: usize = 64;
@@ -24,34 +35,52 @@ impl<V> PieceCache<V> {
     pub(crate) fn new() -> Self {
         PieceCache {
             shards: (0..Self::SHARDS)
-                .map(|_| RwLock::new(FxHashMap::default()))
+                .map(|_| RwLock::new(HashTable::new()))
                 .collect(),
         }
     }
 
-    fn shard(&self, piece: &str) -> &CacheShard<V> {
+    fn hash(piece: &[u8]) -> u64 {
+        FxBuildHasher.hash_one(piece)
+    }
+
+    fn shard(&self, hash: u64) -> &CacheShard<V> {
         // The high bits of an Fx hash are the well-mixed ones.
-        &self.shards[(FxBuildHasher.hash_one(piece) >> 58) as usize % Self::SHARDS]
+        &self.shards[(hash >> 58) as usize % Self::SHARDS]
     }
 
     /// Maps the cached value of `piece` (if any) while holding the read lock.
-    pub(crate) fn get<T>(&self, piece: &str, map: impl FnOnce(&[V]) -> T) -> Option<T> {
+    pub(crate) fn get<T>(&self, piece: &[u8], map: impl FnOnce(&[V]) -> T) -> Option<T> {
         if piece.len() > Self::MAX_PIECE_LEN {
             return None;
         }
+        let hash = Self::hash(piece);
         // A poisoned lock only means another thread panicked mid-insert; skip the cache then.
-        let shard = self.shard(piece).read().ok()?;
-        shard.get(piece).map(|value| map(value))
+        let shard = self.shard(hash).read().ok()?;
+        shard
+            .find(hash, |e| e.hash == hash && *e.key == *piece)
+            .map(|e| map(&e.value))
     }
 
-    pub(crate) fn insert(&self, piece: &str, value: impl Into<Box<[V]>>) {
+    pub(crate) fn insert(&self, piece: &[u8], value: impl Into<Box<[V]>>) {
         if piece.len() > Self::MAX_PIECE_LEN {
             return;
         }
-        if let Ok(mut shard) = self.shard(piece).write() {
-            if shard.len() < Self::SHARD_CAPACITY {
-                shard.insert(piece.into(), value.into());
+        let hash = Self::hash(piece);
+        if let Ok(mut shard) = self.shard(hash).write() {
+            if shard.len() >= Self::SHARD_CAPACITY
+                || shard
+                    .find(hash, |e| e.hash == hash && *e.key == *piece)
+                    .is_some()
+            {
+                return;
             }
+            let entry = Entry {
+                hash,
+                key: piece.into(),
+                value: value.into(),
+            };
+            shard.insert_unique(hash, entry, |e| e.hash);
         }
     }
 
@@ -61,5 +90,29 @@ impl<V> PieceCache<V> {
                 shard.clear();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_what_was_inserted_and_stops_when_full() {
+        let cache = PieceCache::<u32>::new();
+        cache.insert(b"hello", vec![1, 2]);
+        cache.insert(b"hello", vec![9]); // a second insert of a key keeps the first value
+        assert_eq!(cache.get(b"hello", |v| v.to_vec()), Some(vec![1, 2]));
+        assert_eq!(cache.get(b"hell", |v| v.to_vec()), None);
+        let long = vec![b'a'; 300];
+        cache.insert(&long, vec![3]);
+        assert_eq!(cache.get(&long, |v| v.len()), None);
+        for i in 0..200_000u32 {
+            cache.insert(i.to_string().as_bytes(), vec![i]);
+        }
+        let stored: usize = cache.shards.iter().map(|s| s.read().unwrap().len()).sum();
+        assert!(stored <= 64 * 1024, "{stored}");
+        cache.clear();
+        assert_eq!(cache.get(b"hello", |v| v.len()), None);
     }
 }

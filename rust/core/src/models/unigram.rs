@@ -246,11 +246,11 @@ impl Model for Unigram {
         if piece.is_empty() {
             return Ok(Vec::new());
         }
-        if let Some(tokens) = self.cache.get(piece, |tokens| tokens.to_vec()) {
+        if let Some(tokens) = self.cache.get(piece.as_bytes(), |tokens| tokens.to_vec()) {
             return Ok(tokens);
         }
         let tokens = self.tokens(piece)?;
-        self.cache.insert(piece, tokens.as_slice());
+        self.cache.insert(piece.as_bytes(), tokens.as_slice());
         Ok(tokens)
     }
 

@@ -42,7 +42,15 @@ pub(crate) fn is_bert_whitespace(c: char) -> bool {
 }
 
 pub(crate) fn is_bert_control(c: char) -> bool {
-    !matches!(c, '\t' | '\n' | '\r') && c.is_other()
+    if matches!(c, '\t' | '\n' | '\r') {
+        return false;
+    }
+    // The only ASCII chars of the "Other" categories are the controls (Cc); answering them
+    // directly skips the binary search over Unicode's tables for most chars of most text.
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    c.is_other()
 }
 
 /// The CJK Unified Ideographs blocks BERT pads with spaces (not Hangul, not kana).
@@ -67,21 +75,25 @@ impl BertNormalizer {
     pub(crate) fn normalize_ascii(&self, text: &str, out: &mut String) {
         debug_assert!(text.is_ascii());
         out.clear();
-        for c in text.chars() {
-            if self.clean_text && (c == '\0' || is_bert_control(c)) {
+        // Byte by byte: ASCII in, ASCII out, so no char is decoded or encoded.
+        let mut bytes = std::mem::take(out).into_bytes();
+        bytes.reserve(text.len());
+        for b in text.bytes() {
+            if self.clean_text && (b == 0 || is_bert_control(char::from(b))) {
                 continue;
             }
-            let c = if self.clean_text && is_bert_whitespace(c) {
-                ' '
+            let b = if self.clean_text && is_bert_whitespace(char::from(b)) {
+                b' '
             } else {
-                c
+                b
             };
-            out.push(if self.lowercase {
-                c.to_ascii_lowercase()
+            bytes.push(if self.lowercase {
+                b.to_ascii_lowercase()
             } else {
-                c
+                b
             });
         }
+        *out = String::from_utf8(bytes).expect("ASCII bytes are UTF-8");
     }
 }
 
@@ -118,6 +130,18 @@ impl Normalizer for BertNormalizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pre_tokenizers::bert::is_bert_punctuation;
+    use unicode_categories::UnicodeCategories;
+
+    #[test]
+    fn ascii_fast_paths_agree_with_the_unicode_tables() {
+        for c in (0u8..128).map(char::from) {
+            let control = !matches!(c, '\t' | '\n' | '\r') && c.is_other();
+            assert_eq!(is_bert_control(c), control, "{c:?}");
+            let punctuation = c.is_ascii_punctuation() || c.is_punctuation();
+            assert_eq!(is_bert_punctuation(c), punctuation, "{c:?}");
+        }
+    }
 
     #[test]
     fn cleans_pads_cjk_strips_and_lowercases() {

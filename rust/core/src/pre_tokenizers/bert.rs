@@ -9,7 +9,12 @@ use crate::Result;
 
 /// BERT's punctuation: ASCII punctuation (which includes symbols like `$` and `^`) plus Unicode P*.
 pub(crate) fn is_bert_punctuation(c: char) -> bool {
-    c.is_ascii_punctuation() || c.is_punctuation()
+    // Every ASCII char of a Unicode punctuation category is ASCII punctuation, so ASCII is
+    // answered without the binary search over Unicode's tables.
+    if c.is_ascii() {
+        return c.is_ascii_punctuation();
+    }
+    c.is_punctuation()
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

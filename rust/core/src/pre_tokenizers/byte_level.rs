@@ -76,39 +76,96 @@ pub(crate) fn classify(c: char) -> CharClass {
     }
 }
 
-/// The char starting at byte `i` of `s`, its class, and the byte after it.
-fn char_at(s: &str, i: usize) -> (char, CharClass, usize) {
+/// The classes of the ASCII chars, by byte: most text is mostly ASCII, and a table lookup is
+/// cheaper than the chain of tests in [`classify`].
+const ASCII_CLASSES: [CharClass; 128] = {
+    let mut table = [CharClass::Other; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphabetic() {
+            CharClass::Letter
+        } else if c.is_ascii_digit() {
+            CharClass::Number
+        } else if c.is_ascii_whitespace() || c == 0x0b {
+            CharClass::Space
+        } else {
+            CharClass::Other
+        };
+        b += 1;
+    }
+    table
+};
+
+/// The class of the char starting at byte `i` of `s`, and the byte after it.
+#[inline(always)]
+fn class_at(s: &str, i: usize) -> (CharClass, usize) {
     let b = s.as_bytes()[i];
-    let c = if b.is_ascii() {
-        b as char
-    } else {
-        s[i..]
-            .chars()
-            .next()
-            .expect("i is a char boundary inside s")
-    };
-    (c, classify(c), i + c.len_utf8())
+    if b < 0x80 {
+        return (ASCII_CLASSES[b as usize], i + 1);
+    }
+    let c = s[i..]
+        .chars()
+        .next()
+        .expect("i is a char boundary inside s");
+    (classify(c), i + c.len_utf8())
 }
 
 /// The byte where the run of `class` chars starting at byte `i` ends.
-fn run_end(s: &str, i: usize, class: CharClass) -> usize {
-    s[i..]
-        .char_indices()
-        .find(|&(_, c)| classify(c) != class)
-        .map_or(s.len(), |(k, _)| i + k)
+#[inline(always)]
+fn run_end(s: &str, mut i: usize, class: CharClass) -> usize {
+    let bytes = s.as_bytes();
+    let n = s.len();
+    // The ASCII stretch first, a byte at a time with no char decoding.
+    while i < n && bytes[i] < 0x80 && ASCII_CLASSES[bytes[i] as usize] == class {
+        i += 1;
+    }
+    while i < n {
+        let (k_class, next) = class_at(s, i);
+        if k_class != class {
+            return i;
+        }
+        i = next;
+    }
+    n
 }
 
 /// Byte ranges of the pieces GPT-2's pattern finds in `s`, in order; together they cover `s`.
-/// One pass over the bytes, looking at most two chars ahead; nothing is allocated but the output.
 pub fn gpt2_pieces(s: &str) -> Vec<(usize, usize)> {
-    let bytes = s.as_bytes();
-    let n = s.len();
-    let mut out = Vec::with_capacity(n / 4 + 1);
-    let mut i = 0;
-    while i < n {
-        let (c, class, next) = char_at(s, i);
+    let mut out = Vec::with_capacity(s.len() / 4 + 1);
+    out.extend(Gpt2Pieces::new(s));
+    out
+}
+
+/// The pieces of [`gpt2_pieces`] one at a time: one pass over the bytes, looking at most two
+/// chars ahead, allocating nothing.
+pub struct Gpt2Pieces<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+impl<'a> Gpt2Pieces<'a> {
+    pub fn new(s: &'a str) -> Self {
+        Gpt2Pieces { s, i: 0 }
+    }
+}
+
+impl Iterator for Gpt2Pieces<'_> {
+    type Item = (usize, usize);
+
+    #[inline]
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let s = self.s;
+        let bytes = s.as_bytes();
+        let n = s.len();
+        let i = self.i;
+        if i >= n {
+            return None;
+        }
+        let c = bytes[i];
+        let (class, next) = class_at(s, i);
         // Contractions: 's 't 'm 'd 're 've 'll (lowercase only, as in the pattern).
-        if c == '\'' && next < n {
+        if c == b'\'' && next < n {
             let after = next + 1;
             let end = match bytes[next] {
                 b's' | b't' | b'm' | b'd' => Some(after),
@@ -117,14 +174,13 @@ pub fn gpt2_pieces(s: &str) -> Vec<(usize, usize)> {
                 _ => None,
             };
             if let Some(end) = end {
-                out.push((i, end));
-                i = end;
-                continue;
+                self.i = end;
+                return Some((i, end));
             }
         }
         // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: an optional single space, then a run.
-        let (body_start, body_class) = if c == ' ' && next < n {
-            match char_at(s, next).1 {
+        let (body_start, body_class) = if c == b' ' && next < n {
+            match class_at(s, next).0 {
                 CharClass::Space => (i, class),
                 other => (next, other),
             }
@@ -133,9 +189,8 @@ pub fn gpt2_pieces(s: &str) -> Vec<(usize, usize)> {
         };
         if body_class != CharClass::Space {
             let end = run_end(s, body_start, body_class);
-            out.push((i, end));
-            i = end;
-            continue;
+            self.i = end;
+            return Some((i, end));
         }
         // `\s+(?!\S)` then `\s+`: a whitespace run leaves its last char to the next piece when a
         // non-space follows (so " word" keeps its space), unless the run is a single char.
@@ -143,7 +198,7 @@ pub fn gpt2_pieces(s: &str) -> Vec<(usize, usize)> {
         let mut last_start = i;
         let mut count = 1;
         while end < n {
-            let (_, k_class, k_next) = char_at(s, end);
+            let (k_class, k_next) = class_at(s, end);
             if k_class != CharClass::Space {
                 break;
             }
@@ -154,10 +209,9 @@ pub fn gpt2_pieces(s: &str) -> Vec<(usize, usize)> {
         if end < n && count > 1 {
             end = last_start;
         }
-        out.push((i, end));
-        i = end;
+        self.i = end;
+        Some((i, end))
     }
-    out
 }
 
 impl PreTokenizer for ByteLevel {

@@ -256,8 +256,16 @@ impl PostProcessor for TemplateProcessing {
             }
         };
         let n = encodings.len();
+        // Where each sequence is used for the last time: it is moved out there and cloned only
+        // where a template repeats it (cloning every encoding would copy all its tokens).
+        let last_use = |i: usize| {
+            template
+                .0
+                .iter()
+                .rposition(|p| matches!(p, Piece::Sequence { id, .. } if id.index() == i))
+        };
         let mut out = Vec::with_capacity(template.0.len());
-        for piece in &template.0 {
+        for (position, piece) in template.0.iter().enumerate() {
             match piece {
                 Piece::Sequence { id, type_id } => {
                     let i = id.index();
@@ -268,7 +276,11 @@ impl PostProcessor for TemplateProcessing {
                     })?;
                     e.set_type_ids(*type_id);
                     e.set_sequence_id(i);
-                    out.push(e.clone());
+                    if last_use(i) == Some(position) {
+                        out.push(std::mem::take(e));
+                    } else {
+                        out.push(e.clone());
+                    }
                 }
                 Piece::SpecialToken { id, type_id } => {
                     if add_special_tokens {

@@ -167,6 +167,17 @@ impl Encoding {
 
     /// Append `pair` to this encoding. Overflowing pieces combine: each of ours with `pair` and
     /// each of `pair`'s, then ours with each of `pair`'s (the order Hugging Face returns).
+    /// Room for `additional` more tokens in every per-token field.
+    fn reserve(&mut self, additional: usize) {
+        self.ids.reserve(additional);
+        self.type_ids.reserve(additional);
+        self.tokens.reserve(additional);
+        self.words.reserve(additional);
+        self.offsets.reserve(additional);
+        self.special_tokens_mask.reserve(additional);
+        self.attention_mask.reserve(additional);
+    }
+
     pub fn merge_with(&mut self, pair: Encoding, growing_offsets: bool) {
         let mut overflowings = Vec::new();
         for own in &self.overflowing {
@@ -211,8 +222,12 @@ impl Encoding {
 
     /// Concatenate encodings left to right (see [`Encoding::merge_with`]).
     pub fn merge(encodings: Vec<Encoding>, growing_offsets: bool) -> Encoding {
+        let total: usize = encodings.iter().map(Encoding::len).sum();
         let mut iter = encodings.into_iter();
         let mut out = iter.next().unwrap_or_default();
+        // Room for everything at once: a post-processor's first part is often one special token,
+        // which would otherwise grow every field vector several times.
+        out.reserve(total - out.len());
         for e in iter {
             out.merge_with(e, growing_offsets);
         }
@@ -240,8 +255,8 @@ impl Encoding {
             Direction::Right => {
                 self.ids.extend(std::iter::repeat_n(pad_id, n));
                 self.type_ids.extend(std::iter::repeat_n(pad_type_id, n));
-                self.tokens
-                    .extend(std::iter::repeat_n(pad_token.to_string(), n));
+                let len = self.tokens.len();
+                self.tokens.resize_with(len + n, || pad_token.to_string());
                 self.words.extend(std::iter::repeat_n(None, n));
                 self.offsets.extend(std::iter::repeat_n((0, 0), n));
                 self.special_tokens_mask.extend(std::iter::repeat_n(1, n));

@@ -16,9 +16,8 @@ use super::{EncodeInput, Encoding, InputSequence, NormalizedString, OffsetType, 
 use crate::models::Model;
 use crate::normalizers::{Normalizer, NormalizerWrapper};
 use crate::pre_tokenizers::bert::is_bert_punctuation;
-use crate::pre_tokenizers::byte_level::{gpt2_pieces, ByteLevel};
+use crate::pre_tokenizers::byte_level::{ByteLevel, Gpt2Pieces};
 use crate::pre_tokenizers::PreTokenizerWrapper;
-use crate::utils::byte_to_char;
 use crate::Result;
 
 /// How a pre-tokenizer with a plain-string scan cuts a segment into pieces for the model.
@@ -81,27 +80,13 @@ impl Scanner<'_> {
                 } else {
                     segment
                 };
-                let table = byte_to_char();
-                let mut piece_ids = |piece: &str| {
-                    // Printable ASCII is its own byte-level spelling; anything else is rewritten
-                    // byte by byte, as the full path's `ByteLevel` does.
-                    if piece
-                        .bytes()
-                        .all(|b| b.is_ascii() && table[b as usize] == b as char)
-                    {
-                        return model.tokenize_ids(piece, out);
-                    }
-                    mapped.clear();
-                    mapped.extend(piece.bytes().map(|b| table[b as usize]));
-                    model.tokenize_ids(mapped, out)
-                };
+                // The model rewrites each piece's bytes as printable chars (or finds the piece's
+                // ids by its raw text), as the full path's `ByteLevel` does.
                 if !options.use_regex {
-                    return piece_ids(text);
+                    return model.tokenize_byte_level_ids(text, mapped, out);
                 }
-                for (a, b) in gpt2_pieces(text) {
-                    if a < b {
-                        piece_ids(&text[a..b])?;
-                    }
+                for (a, b) in Gpt2Pieces::new(text) {
+                    model.tokenize_byte_level_ids(&text[a..b], mapped, out)?;
                 }
                 Ok(())
             }
@@ -194,7 +179,8 @@ fn ids_encoding(ids: Vec<u32>, type_id: u32) -> Encoding {
     Encoding {
         ids,
         type_ids: vec![type_id; n],
-        tokens: vec![String::new(); n],
+        // Built one by one: `vec![String::new(); n]` would clone a template string n times.
+        tokens: std::iter::repeat_with(String::new).take(n).collect(),
         words: vec![None; n],
         offsets: vec![(0, 0); n],
         special_tokens_mask: vec![0; n],
