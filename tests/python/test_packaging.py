@@ -48,11 +48,13 @@ def test_typing_files_present(name):
 
 
 @pytest.mark.slow
-def test_release_wheel_is_abi3_and_ships_typing_files(tmp_path):
+def test_wheel_is_abi3_and_ships_typing_files(tmp_path):
+    # The wheel's tag and files do not depend on the Cargo profile: the dev profile builds in about a
+    # minute where a fresh fat-LTO release build takes several.
     maturin = shutil.which("maturin", path=str(Path(sys.executable).parent)) or shutil.which("maturin")
     assert maturin, "maturin is not installed (scripts/setup.sh installs it into the venv)"
     subprocess.run(
-        [maturin, "build", "--release", "--out", str(tmp_path), "--interpreter", sys.executable],
+        [maturin, "build", "--profile", "dev", "--out", str(tmp_path), "--interpreter", sys.executable],
         cwd=REPO_ROOT,
         check=True,
     )
