@@ -517,6 +517,7 @@ impl PyTokenizer {
             pad_type_id,
             pad_token: pad_token.to_owned(),
         };
+        params.validate().map_err(|e| bad_input(e.to_string()))?;
         self.configure(py, |tok| tok.padding = Some(params));
         Ok(())
     }

@@ -52,6 +52,8 @@ def auto_tok(tokenizers_dir):
     return ff.AutoTokenizer.from_pretrained(tokenizers_dir / "gpt2")
 
 
+FUZZ_REGRESSIONS = Path(__file__).resolve().parents[3] / "fuzz" / "regressions"
+
 # (case id, call on the low-level Tokenizer, exception type, message fragment)
 TOKENIZER_CASES = [
     ("encode-None", lambda t: t.encode(None), TypeError, "pass a str"),
@@ -73,6 +75,19 @@ TOKENIZER_CASES = [
     ("decode_batch-negative", lambda t: t.decode_batch([[1], [-1]]), InvalidTokenIdError, "out of range"),
     ("decode_batch-2**70", lambda t: t.decode_batch([[1], [-(2**70)]]), InvalidTokenIdError, "out of range"),
     ("decode_batch-float", lambda t: t.decode_batch([[1], [0.5]]), TypeError, "sequences[1] must be a list of integer"),
+    ("enable_padding-huge-length", lambda t: t.enable_padding(length=2**40), TokenizationError, "larger than"),
+    (
+        "enable_padding-huge-multiple",
+        lambda t: t.enable_padding(pad_to_multiple_of=2**64 - 1),
+        TokenizationError,
+        "pad_to_multiple_of 18446744073709551615 is larger than",
+    ),
+    (
+        "from_file-huge-padding",  # found by the fuzzer: it made encode abort on allocation
+        lambda t: ff.Tokenizer.from_file(str(FUZZ_REGRESSIONS / "tokenizer_json-pad-to-multiple-of-u64-max.json")),
+        TokenizerFileError,
+        "padding",
+    ),
     ("from_str-truncated", lambda t: ff.Tokenizer.from_str('{"model": '), TokenizerFileError, "truncated"),
     ("from_str-None", lambda t: ff.Tokenizer.from_str(None), TypeError, "json"),
     (

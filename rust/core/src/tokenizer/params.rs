@@ -85,6 +85,33 @@ fn default_pad_token() -> String {
     "[PAD]".to_owned()
 }
 
+impl PaddingParams {
+    /// The longest padded row these settings may ask for: 16 Mi tokens (about 1 GB of encoding).
+    /// Padding allocates every pad up front, so an absurd fixed length or multiple (a typo, a
+    /// hostile `tokenizer.json`) would otherwise abort the process on allocation.
+    pub const MAX_PADDED_LENGTH: usize = 1 << 24;
+
+    /// Refuses a fixed length or a `pad_to_multiple_of` above [`Self::MAX_PADDED_LENGTH`].
+    pub fn validate(&self) -> crate::Result<()> {
+        let too_long = |what: &str, n: usize| {
+            crate::Error::invalid(format!(
+                "padding {what} {n} is larger than the {} tokens ferroformers pads to at most: \
+                 use a smaller value (a row of that many tokens would not fit in memory)",
+                Self::MAX_PADDED_LENGTH
+            ))
+        };
+        if let PaddingStrategy::Fixed(n) = self.strategy {
+            if n > Self::MAX_PADDED_LENGTH {
+                return Err(too_long("length", n));
+            }
+        }
+        match self.pad_to_multiple_of {
+            Some(m) if m > Self::MAX_PADDED_LENGTH => Err(too_long("pad_to_multiple_of", m)),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl Default for PaddingParams {
     fn default() -> Self {
         PaddingParams {

@@ -186,6 +186,13 @@ pub(super) fn from_json(json: &str, file: &str, exact_scores: bool) -> Result<To
     tokenizer.post_processor = parsed.post_processor;
     tokenizer.decoder = parsed.decoder;
     tokenizer.truncation = parsed.truncation;
+    if let Some(padding) = &parsed.padding {
+        padding.validate().map_err(|e| Error::Format {
+            file: file.to_owned(),
+            json_path: "padding".to_owned(),
+            message: e.to_string(),
+        })?;
+    }
     tokenizer.padding = parsed.padding;
     let added: Vec<AddedToken> = parsed.added_tokens.into_iter().map(|t| t.token).collect();
     tokenizer.add_tokens(&added);
