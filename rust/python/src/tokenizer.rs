@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 use ferroformers_core::tokenizer::{
-    AddedToken, DirectionName, EncodeInput, OffsetType, PaddingParams, PaddingStrategy, Tokenizer,
-    TruncationParams, TruncationStrategy,
+    padded_length, AddedToken, DirectionName, EncodeInput, OffsetType, PaddingParams,
+    PaddingStrategy, Tokenizer, TruncationParams, TruncationStrategy,
 };
 use ferroformers_core::{Encoding, Error};
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods};
@@ -311,50 +311,73 @@ impl PyTokenizer {
             }
         }
         let items = inputs::batch(input, is_pretokenized)?;
-        let encs = if fields.iter().any(|f| f == "offset_mapping") {
-            self.encode_inputs(py, items, add_special_tokens, OffsetType::Char)?
+        // Without offsets the ids-only path has every field asked for, and the rows are padded
+        // here, while the arrays are filled (padding each `Encoding` would allocate a token string
+        // per pad); with offsets the full path pads its encodings itself.
+        let (encs, padding) = if fields.iter().any(|f| f == "offset_mapping") {
+            (
+                self.encode_inputs(py, items, add_special_tokens, OffsetType::Char)?,
+                None,
+            )
         } else {
-            // Without offsets the ids-only path has every field asked for.
             self.run(py, |tok| {
-                tok.encode_batch_ids_only(&items, add_special_tokens)
+                let encs = tok.encode_batch_ids_only_unpadded(&items, add_special_tokens)?;
+                Ok((encs, tok.padding.clone()))
             })?
         };
         let rows = encs.len();
-        let width = encs.first().map_or(0, Encoding::len);
-        if let Some((i, e)) = encs.iter().enumerate().find(|(_, e)| e.len() != width) {
+        let longest = encs.iter().map(Encoding::len).max().unwrap_or(0);
+        // Each row's length once padded (a row longer than a fixed padding length keeps its own);
+        // the arrays need them all equal.
+        let target = padding.as_ref().map(|p| padded_length(longest, p));
+        let padded_len = |e: &Encoding| target.map_or(e.len(), |t| e.len().max(t));
+        let width = encs.first().map_or(0, padded_len);
+        if let Some((i, e)) = encs
+            .iter()
+            .enumerate()
+            .find(|(_, e)| padded_len(e) != width)
+        {
             return Err(bad_input(format!(
                 "cannot build arrays: row 0 has {width} tokens but row {i} has {}; enable padding \
                  (padding=True) and/or truncation to give every row the same length",
-                e.len()
+                padded_len(e)
             )));
         }
+        let pad = padding
+            .as_ref()
+            .map(|p| (p.direction, p.pad_id, p.pad_type_id));
         let out = PyDict::new(py);
         for f in &fields {
-            let flat: Vec<i64> = py.detach(|| match f.as_str() {
-                "input_ids" => encs
-                    .iter()
-                    .flat_map(|e| e.ids.iter().map(|&x| x as i64))
-                    .collect(),
-                "token_type_ids" => encs
-                    .iter()
-                    .flat_map(|e| e.type_ids.iter().map(|&x| x as i64))
-                    .collect(),
-                "attention_mask" => encs
-                    .iter()
-                    .flat_map(|e| e.attention_mask.iter().map(|&x| x as i64))
-                    .collect(),
-                "special_tokens_mask" => encs
-                    .iter()
-                    .flat_map(|e| e.special_tokens_mask.iter().map(|&x| x as i64))
-                    .collect(),
-                "offset_mapping" => encs
-                    .iter()
-                    .flat_map(|e| e.offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64]))
-                    .collect(),
-                _ => encs
-                    .iter()
-                    .map(|e| e.attention_mask.iter().map(|&m| m as i64).sum())
-                    .collect(),
+            let flat: Vec<i64> = py.detach(|| {
+                if f == "length" {
+                    return encs
+                        .iter()
+                        .map(|e| e.attention_mask.iter().map(|&m| m as i64).sum())
+                        .collect();
+                }
+                if f == "offset_mapping" {
+                    return encs
+                        .iter()
+                        .flat_map(|e| e.offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64]))
+                        .collect();
+                }
+                let (values, pad_value): (fn(&Encoding) -> &[u32], i64) = match f.as_str() {
+                    "input_ids" => (|e| &e.ids, pad.map_or(0, |p| p.1 as i64)),
+                    "token_type_ids" => (|e| &e.type_ids, pad.map_or(0, |p| p.2 as i64)),
+                    "attention_mask" => (|e| &e.attention_mask, 0),
+                    _ => (|e| &e.special_tokens_mask, 1),
+                };
+                let mut flat = Vec::with_capacity(rows * width);
+                for e in &encs {
+                    let row = values(e);
+                    let fill = std::iter::repeat_n(pad_value, width - row.len());
+                    let own = row.iter().map(|&x| x as i64);
+                    match pad {
+                        Some((DirectionName::Left, _, _)) => flat.extend(fill.chain(own)),
+                        _ => flat.extend(own.chain(fill)),
+                    }
+                }
+                flat
             });
             let array = flat.into_pyarray(py);
             let shaped = match f.as_str() {

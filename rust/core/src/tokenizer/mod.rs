@@ -391,16 +391,26 @@ impl Tokenizer {
         inputs: &[EncodeInput],
         add_special_tokens: bool,
     ) -> Result<Vec<Encoding>> {
-        let encode = |input: &EncodeInput| self.encode_ids_unpadded(input, add_special_tokens);
-        let mut encodings: Vec<Encoding> = if inputs.len() > 1 && threads::parallelism_enabled() {
-            threads::pool().install(|| inputs.par_iter().map(encode).collect::<Result<_>>())?
-        } else {
-            inputs.iter().map(encode).collect::<Result<_>>()?
-        };
+        let mut encodings = self.encode_batch_ids_only_unpadded(inputs, add_special_tokens)?;
         if let Some(params) = &self.padding {
             pad_encodings(&mut encodings, params);
         }
         Ok(encodings)
+    }
+
+    /// [`Tokenizer::encode_batch_ids_only`] before padding, for callers that pad while copying
+    /// the ids out (padding each `Encoding` allocates a token string per pad).
+    pub fn encode_batch_ids_only_unpadded(
+        &self,
+        inputs: &[EncodeInput],
+        add_special_tokens: bool,
+    ) -> Result<Vec<Encoding>> {
+        let encode = |input: &EncodeInput| self.encode_ids_unpadded(input, add_special_tokens);
+        if inputs.len() > 1 && threads::parallelism_enabled() {
+            threads::pool().install(|| inputs.par_iter().map(encode).collect())
+        } else {
+            inputs.iter().map(encode).collect()
+        }
     }
 
     /// Encode many inputs in parallel and keep only their ids, concatenated: input `i`'s ids are
@@ -545,19 +555,26 @@ pub fn truncate_pair(
 }
 
 /// Pad every encoding to the batch's longest (or a fixed length), rounded up to a multiple.
-pub fn pad_encodings(encodings: &mut [Encoding], params: &PaddingParams) {
-    if encodings.is_empty() {
-        return;
-    }
+/// The length `params` pads a batch whose longest row has `longest` tokens to.
+pub fn padded_length(longest: usize, params: &PaddingParams) -> usize {
     let mut target = match params.strategy {
         PaddingStrategy::Fixed(n) => n,
-        PaddingStrategy::BatchLongest => encodings.iter().map(Encoding::len).max().unwrap_or(0),
+        PaddingStrategy::BatchLongest => longest,
     };
     if let Some(m) = params.pad_to_multiple_of {
         if m > 0 && target % m != 0 {
             target += m - target % m;
         }
     }
+    target
+}
+
+pub fn pad_encodings(encodings: &mut [Encoding], params: &PaddingParams) {
+    if encodings.is_empty() {
+        return;
+    }
+    let longest = encodings.iter().map(Encoding::len).max().unwrap_or(0);
+    let target = padded_length(longest, params);
     for e in encodings {
         e.pad(
             target,
