@@ -201,27 +201,34 @@ print(elapsed, peak_rss_mb())
 )
 
 
-def test_multi_megabyte_text_encodes_in_bounded_time_and_memory(tokenizers_dir, shared_dir):
-    """4 MB in one string (a subprocess: an abort would not take the test run down). Measured on 2 cores:
-    20 MB takes ~16 s and ~2.7 GB peak (mostly the per-token strings of the Encoding); 4 MB ~3 s."""
-    size = 4_000_000
+def run_big_text_script(script, size, tokenizers_dir, shared_dir, timeout):
+    """Runs `script` on GPT-2 and `size` bytes of repeated en text in a subprocess (an abort would not take
+    the test run down); returns the (seconds, peak MB) it prints."""
     result = subprocess.run(
         [
             sys.executable,
             "-c",
-            HUGE_TEXT_SCRIPT,
+            script,
             str(tokenizers_dir / "gpt2" / "tokenizer.json"),
             str(shared_dir / "corpus" / "en.txt"),
             str(size),
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
     assert result.returncode == 0, result.stderr
     elapsed, peak_mb = result.stdout.split()
-    assert float(elapsed) < 60
-    assert int(peak_mb) < 1500, f"peak RSS {peak_mb} MB for a {size // 10**6} MB text"
+    return float(elapsed), int(peak_mb)
+
+
+def test_multi_megabyte_text_encodes_in_bounded_time_and_memory(tokenizers_dir, shared_dir):
+    """4 MB in one string (a subprocess: an abort would not take the test run down). Measured on 2 cores:
+    20 MB takes ~16 s and ~2.7 GB peak (mostly the per-token strings of the Encoding); 4 MB ~3 s."""
+    size = 4_000_000
+    elapsed, peak_mb = run_big_text_script(HUGE_TEXT_SCRIPT, size, tokenizers_dir, shared_dir, timeout=120)
+    assert elapsed < 60
+    assert peak_mb < 1500, f"peak RSS {peak_mb} MB for a {size // 10**6} MB text"
 
 
 IDS_ONLY_SCRIPT = (
@@ -249,23 +256,9 @@ def test_hundred_megabyte_text_through_the_ids_only_path(tokenizers_dir, shared_
     Measured on 2 shared cores: ~3.7 s and ~1.0 GB above the interpreter's baseline (30 M ids); before the
     ids-only path's latest speed work it was 13.8 s and 3.2 GB."""
     size = 100_000_000
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            IDS_ONLY_SCRIPT,
-            str(tokenizers_dir / "gpt2" / "tokenizer.json"),
-            str(shared_dir / "corpus" / "en.txt"),
-            str(size),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
-    elapsed, peak_mb = result.stdout.split()
-    assert float(elapsed) < 90
-    assert int(peak_mb) < 2000, f"peak RSS {peak_mb} MB above the baseline for a {size // 10**6} MB text"
+    elapsed, peak_mb = run_big_text_script(IDS_ONLY_SCRIPT, size, tokenizers_dir, shared_dir, timeout=180)
+    assert elapsed < 90
+    assert peak_mb < 2000, f"peak RSS {peak_mb} MB above the baseline for a {size // 10**6} MB text"
 
 
 # ---------------------------------------------------------------------------------------------- models
