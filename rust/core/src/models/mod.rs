@@ -159,6 +159,11 @@ impl VocabTable {
         self.ids.len()
     }
 
+    /// Every `(token, id)` pair, in no particular order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.ids.iter().map(|(t, &id)| (t.as_str(), id))
+    }
+
     /// The longest token, in bytes.
     pub(crate) fn max_token_len(&self) -> usize {
         self.ids.keys().map(String::len).max().unwrap_or(0)

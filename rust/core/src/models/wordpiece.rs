@@ -1,7 +1,8 @@
 //! WordPiece, as BERT uses it and Hugging Face `tokenizers` runs it: greedy longest-match-first
 //! from the left, every sub-token after the first looked up with the `##` prefix. A piece that
 //! cannot be covered this way, or is longer than `max_input_chars_per_word` chars, becomes a
-//! single unknown token.
+//! single unknown token. The longest match is one lookup when the whole candidate is a token,
+//! and otherwise one walk down a byte trie of the vocabulary (never a lookup per shorter prefix).
 //!
 //! ```
 //! use ferroformers_core::models::{wordpiece::{WordPiece, WordPieceOptions}, Model};
@@ -16,6 +17,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Model, OrderedVocab, Token, VocabTable};
@@ -49,6 +51,8 @@ pub struct WordPiece {
     /// The longest vocabulary entry in bytes: candidates longer than it cannot match, so the
     /// longest-match search starts there instead of at the end of the piece.
     max_token_len: usize,
+    /// The vocabulary as byte tries, for the longest match when the longest candidate misses.
+    tries: VocabTries,
 }
 
 impl WordPiece {
@@ -99,10 +103,12 @@ impl WordPiece {
 
     fn from_table(vocab: VocabTable, options: WordPieceOptions) -> WordPiece {
         let max_token_len = vocab.max_token_len();
+        let tries = VocabTries::new(&vocab, &options.continuing_subword_prefix);
         WordPiece {
             vocab,
             options,
             max_token_len,
+            tries,
         }
     }
 
@@ -135,7 +141,7 @@ impl WordPiece {
     /// unknown, and what was emitted must be dropped).
     fn split_greedy(&self, piece: &str, mut emit: impl FnMut(u32, &str, (usize, usize))) -> bool {
         let prefix = self.options.continuing_subword_prefix.as_str();
-        // One buffer holds the candidate (prefix included); a failed lookup pops its last char.
+        // One buffer holds the candidate (prefix included), cut to the trie's match on a miss.
         let mut candidate = String::with_capacity(prefix.len() + piece.len());
         let mut start = 0;
         while start < piece.len() {
@@ -148,22 +154,91 @@ impl WordPiece {
             candidate.clear();
             candidate.push_str(key_prefix);
             candidate.push_str(&piece[start..end]);
-            let id = loop {
-                if end <= start {
-                    break None;
-                }
-                if let Some(id) = self.vocab.id(&candidate) {
-                    break Some(id);
-                }
-                end -= candidate.pop().map_or(1, char::len_utf8);
-            };
-            let Some(id) = id else {
+            // The longest candidate is a whole word most of the time: one lookup. When it
+            // misses, one walk down the trie finds the longest token that starts here (what
+            // Hugging Face finds by dropping one char at a time and looking up each prefix).
+            if let Some(id) = self.vocab.id(&candidate) {
+                emit(id, &candidate, (start, end));
+                start = end;
+                continue;
+            }
+            let Some((id, len)) = self
+                .tries
+                .longest_match(start > 0, &piece.as_bytes()[start..end])
+            else {
                 return false;
             };
+            end = start + len;
+            candidate.truncate(key_prefix.len() + len);
             emit(id, &candidate, (start, end));
             start = end;
         }
         true
+    }
+}
+
+/// Two byte tries over the vocabulary: every token, for the first piece of a word, and the
+/// tokens that start with the continuing-subword prefix (prefix removed), for the pieces after.
+/// A node's children live in one hash map keyed by `(node, byte)`; a node that ends a token
+/// holds its id.
+#[derive(Debug, Clone)]
+struct VocabTries {
+    children: FxHashMap<(u32, u8), u32>,
+    token_ids: Vec<Option<u32>>,
+    word_start_root: u32,
+    continuation_root: u32,
+}
+
+impl VocabTries {
+    fn new(vocab: &VocabTable, prefix: &str) -> VocabTries {
+        let mut tries = VocabTries {
+            children: FxHashMap::default(),
+            token_ids: vec![None, None],
+            word_start_root: 0,
+            continuation_root: 1,
+        };
+        for (token, id) in vocab.entries() {
+            tries.insert(tries.word_start_root, token.as_bytes(), id);
+            if let Some(rest) = token.strip_prefix(prefix) {
+                tries.insert(tries.continuation_root, rest.as_bytes(), id);
+            }
+        }
+        tries
+    }
+
+    fn insert(&mut self, root: u32, bytes: &[u8], id: u32) {
+        let mut node = root;
+        for &byte in bytes {
+            let next = self.token_ids.len() as u32;
+            node = *self.children.entry((node, byte)).or_insert(next);
+            if node == next {
+                self.token_ids.push(None);
+            }
+        }
+        if node != root {
+            self.token_ids[node as usize] = Some(id);
+        }
+    }
+
+    /// The id and byte length of the longest token that `text` starts with, among the tokens
+    /// that may continue a word (`continuation`) or start one.
+    fn longest_match(&self, continuation: bool, text: &[u8]) -> Option<(u32, usize)> {
+        let mut node = if continuation {
+            self.continuation_root
+        } else {
+            self.word_start_root
+        };
+        let mut longest = None;
+        for (i, &byte) in text.iter().enumerate() {
+            let Some(&child) = self.children.get(&(node, byte)) else {
+                break;
+            };
+            node = child;
+            if let Some(id) = self.token_ids[node as usize] {
+                longest = Some((id, i + 1));
+            }
+        }
+        longest
     }
 }
 
@@ -367,5 +442,65 @@ mod tests {
             matches!(&err, Error::Io { path: p, .. } if p == &path),
             "{err}"
         );
+    }
+
+    /// Hugging Face's loop, as written: drop one char at a time until the candidate is a token.
+    fn split_by_dropping_chars(model: &WordPiece, piece: &str) -> Option<Vec<(u32, usize)>> {
+        let prefix = &model.options.continuing_subword_prefix;
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < piece.len() {
+            let mut end = piece.len();
+            let found = loop {
+                if end <= start {
+                    break None;
+                }
+                let head = if start > 0 { prefix.as_str() } else { "" };
+                if let Some(id) = model.vocab.id(&format!("{head}{}", &piece[start..end])) {
+                    break Some(id);
+                }
+                end = piece[..end].char_indices().last().unwrap().0;
+            };
+            out.push((found?, end));
+            start = end;
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn trie_walk_finds_what_dropping_chars_finds_on_real_vocabularies() {
+        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
+        let mut words: Vec<String> = Vec::new();
+        for lang in ["en", "de", "pl", "ru", "zh"] {
+            let text = std::fs::read_to_string(format!("{shared}/corpus/{lang}.txt")).unwrap();
+            // Runs of letters and digits as a BERT pre-tokenizer leaves them, and the same
+            // runs glued to their neighbours (long words that split into many pieces).
+            let runs: Vec<&str> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .take(3000)
+                .collect();
+            words.extend(runs.iter().map(|w| w.to_lowercase()));
+            words.extend(runs.chunks(4).map(|c| c.concat()));
+        }
+        for name in ["bert-uncased", "bert-cased-wordpiece"] {
+            let json =
+                std::fs::read_to_string(format!("{shared}/tokenizers/{name}/tokenizer.json"))
+                    .unwrap();
+            let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+            let model: WordPiece = serde_json::from_value(value["model"].clone()).unwrap();
+            let mut split = 0;
+            for word in &words {
+                let mut ours = Vec::new();
+                let found = model.split_greedy(word, |id, _, (_, end)| ours.push((id, end)));
+                let expected = split_by_dropping_chars(&model, word);
+                assert_eq!(found.then_some(ours), expected, "{name}: {word:?}");
+                split += usize::from(expected.is_some_and(|e| e.len() > 1));
+            }
+            assert!(
+                split > 1000,
+                "{name}: only {split} words split into several pieces"
+            );
+        }
     }
 }
