@@ -146,7 +146,7 @@ impl Bpe {
     }
 
     /// Forgets the cached tokenizations (they stay valid; this only frees memory).
-    pub fn clear_cache(&self) {
+    pub fn clear_cache(&mut self) {
         self.cache.clear();
         self.raw_ids_cache.clear();
     }
@@ -855,8 +855,11 @@ mod tests {
         assert_eq!(by_rank.last(), Some(&(model.token_to_id("a").unwrap(), 1)));
     }
 
-    /// `piece` merged by the heap and by the rank-by-rank buckets, as `(id, length)` per token.
-    fn both_merges(model: &Bpe, piece: &str) -> (Vec<(u32, u32)>, Vec<(u32, u32)>) {
+    /// A merged word: `(id, byte length)` per token.
+    type Word = Vec<(u32, u32)>;
+
+    /// `piece` merged by the heap and by the rank-by-rank buckets.
+    fn both_merges(model: &Bpe, piece: &str) -> (Word, Word) {
         let merged = |rank_by_rank: bool| {
             let mut symbols = Vec::new();
             model.initial_symbols(piece, &mut symbols).unwrap();
@@ -1113,7 +1116,7 @@ mod tests {
     #[test]
     fn cached_results_agree_under_parallel_use() {
         use rayon::prelude::*;
-        let model = bpe(
+        let mut model = bpe(
             &["a", "b", "ab", "abab"],
             &[("a", "b"), ("ab", "ab")],
             BpeOptions::default(),

@@ -131,7 +131,7 @@ impl Unigram {
     }
 
     /// Forgets the cached tokenizations (they stay valid; this only frees memory).
-    pub fn clear_cache(&self) {
+    pub fn clear_cache(&mut self) {
         self.cache.clear();
     }
 
@@ -656,7 +656,7 @@ mod tests {
     #[test]
     fn cached_results_agree_under_parallel_use() {
         use rayon::prelude::*;
-        let model = unigram(
+        let mut model = unigram(
             &[("<unk>", 0.0), ("a", -1.0), ("b", -1.5), ("ab", -1.8)],
             Some(0),
             false,
