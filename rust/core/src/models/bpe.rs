@@ -313,25 +313,42 @@ impl Bpe {
             if self.merges.get(&(left.id, right.id)).map(|m| m.1) != Some(merged) {
                 continue;
             }
-            symbols[pos as usize] = Symbol {
-                id: merged,
-                prev: left.prev,
-                next: right.next,
-                len: left.len + right.len,
-            };
-            symbols[left.next as usize].len = 0;
-            if right.next != NONE {
-                let after = &mut symbols[right.next as usize];
-                after.prev = pos;
-                if let Some(&(rank, id)) = self.merges.get(&(merged, after.id)) {
-                    heap.push(entry(rank, pos, id));
-                }
+            self.merge_at(symbols, pos, merged, |rank, at, id| {
+                heap.push(entry(rank, at, id))
+            });
+        }
+    }
+
+    /// Merges the symbol at `pos` with its right neighbour into `merged` (the left symbol keeps
+    /// its slot, the right one is left with `len == 0`), and reports each pair the merged symbol
+    /// now forms with a neighbour that has a merge, as `(rank, left position, merged id)`.
+    fn merge_at(
+        &self,
+        symbols: &mut [Symbol],
+        pos: u32,
+        merged: u32,
+        mut new_pair: impl FnMut(u32, u32, u32),
+    ) {
+        let left = symbols[pos as usize];
+        let right = symbols[left.next as usize];
+        symbols[pos as usize] = Symbol {
+            id: merged,
+            prev: left.prev,
+            next: right.next,
+            len: left.len + right.len,
+        };
+        symbols[left.next as usize].len = 0;
+        if right.next != NONE {
+            let after = &mut symbols[right.next as usize];
+            after.prev = pos;
+            if let Some(&(rank, id)) = self.merges.get(&(merged, after.id)) {
+                new_pair(rank, pos, id);
             }
-            if left.prev != NONE {
-                let before = symbols[left.prev as usize].id;
-                if let Some(&(rank, id)) = self.merges.get(&(before, merged)) {
-                    heap.push(entry(rank, left.prev, id));
-                }
+        }
+        if left.prev != NONE {
+            let before = symbols[left.prev as usize].id;
+            if let Some(&(rank, id)) = self.merges.get(&(before, merged)) {
+                new_pair(rank, left.prev, id);
             }
         }
     }
@@ -370,28 +387,10 @@ impl Bpe {
                 if pair_rank != rank {
                     continue;
                 }
-                symbols[pos as usize] = Symbol {
-                    id: merged,
-                    prev: left.prev,
-                    next: right.next,
-                    len: left.len + right.len,
-                };
-                symbols[left.next as usize].len = 0;
-                if right.next != NONE {
-                    let after = &mut symbols[right.next as usize];
-                    after.prev = pos;
-                    if let Some(&(new_rank, _)) = self.merges.get(&(merged, after.id)) {
-                        debug_assert!(new_rank > rank);
-                        queue.push(new_rank, pos);
-                    }
-                }
-                if left.prev != NONE {
-                    let before = symbols[left.prev as usize].id;
-                    if let Some(&(new_rank, _)) = self.merges.get(&(before, merged)) {
-                        debug_assert!(new_rank > rank);
-                        queue.push(new_rank, left.prev);
-                    }
-                }
+                self.merge_at(symbols, pos, merged, |new_rank, at, _| {
+                    debug_assert!(new_rank > rank);
+                    queue.push(new_rank, at);
+                });
             }
             queue.recycle(positions);
         }

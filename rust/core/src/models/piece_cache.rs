@@ -116,6 +116,11 @@ impl<V> PieceCache<V> {
 mod tests {
     use super::*;
 
+    fn filled_slots<V>(cache: &PieceCache<V>) -> usize {
+        let slots = cache.slots.get().unwrap();
+        slots.iter().filter(|s| s.get().is_some()).count()
+    }
+
     #[test]
     fn finds_what_was_inserted_and_stops_when_full() {
         let mut cache = PieceCache::<u32>::new();
@@ -130,13 +135,7 @@ mod tests {
         for i in 0..200_000u32 {
             cache.insert(i.to_string().as_bytes(), vec![i]);
         }
-        let stored = cache
-            .slots
-            .get()
-            .unwrap()
-            .iter()
-            .filter(|s| s.get().is_some())
-            .count();
+        let stored = filled_slots(&cache);
         assert_eq!(stored, PieceCache::<u32>::MAX_ENTRIES);
         assert_eq!(cache.get(b"17", |v| v.to_vec()), Some(vec![17]));
         assert_eq!(cache.get(b"199999", |v| v.to_vec()), None);
@@ -161,13 +160,7 @@ mod tests {
                 });
             }
         });
-        let stored = cache
-            .slots
-            .get()
-            .unwrap()
-            .iter()
-            .filter(|s| s.get().is_some())
-            .count();
+        let stored = filled_slots(&cache);
         assert_eq!(stored, 20_000);
         assert_eq!(cache.len.load(Ordering::Relaxed), 20_000);
     }
