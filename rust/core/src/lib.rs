@@ -19,4 +19,4 @@ pub mod tokenizer;
 pub mod utils;
 
 pub use error::{Error, Result};
-pub use tokenizer::{Encoding, Tokenizer};
+pub use tokenizer::{Encoding, IdsRow, RowField, Tokenizer};

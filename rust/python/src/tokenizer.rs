@@ -8,6 +8,7 @@
 //! The lock is only ever waited for with the GIL released, and no Python is run while it is held,
 //! so it cannot deadlock against the GIL.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
@@ -15,7 +16,7 @@ use ferroformers_core::tokenizer::{
     padded_length, AddedToken, DirectionName, EncodeInput, OffsetType, PaddingParams,
     PaddingStrategy, Tokenizer, TruncationParams, TruncationStrategy,
 };
-use ferroformers_core::{Encoding, Error};
+use ferroformers_core::{Encoding, Error, IdsRow, RowField};
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -283,10 +284,11 @@ impl PyTokenizer {
         add_special_tokens: bool,
     ) -> PyResult<Vec<PyEncoding>> {
         let items = inputs::batch(input, is_pretokenized)?;
-        let encs = self.run(py, |tok| {
-            tok.encode_batch_ids_only(&items, add_special_tokens)
+        // Rows, not an `Encoding` each: most callers read only the ids (see `IdsRow`).
+        let rows = self.run(py, |tok| {
+            tok.encode_batch_rows(&items, add_special_tokens, true)
         })?;
-        Ok(encs.into_iter().map(PyEncoding::from).collect())
+        Ok(rows.into_iter().map(PyEncoding::from).collect())
     }
 
     /// Encode a batch straight into int64 numpy arrays of shape (batch, length) — built in Rust,
@@ -314,33 +316,32 @@ impl PyTokenizer {
         // Without offsets the ids-only path has every field asked for, and the rows are padded
         // here, while the arrays are filled (padding each `Encoding` would allocate a token string
         // per pad); with offsets the full path pads its encodings itself.
-        let (encs, padding) = if fields.iter().any(|f| f == "offset_mapping") {
-            (
-                self.encode_inputs(py, items, add_special_tokens, OffsetType::Char)?,
-                None,
-            )
+        let (rows, padding) = if fields.iter().any(|f| f == "offset_mapping") {
+            let encs = self.encode_inputs(py, items, add_special_tokens, OffsetType::Char)?;
+            let rows = encs.into_iter().map(|e| IdsRow::Full(Box::new(e)));
+            (rows.collect::<Vec<_>>(), None)
         } else {
             self.run(py, |tok| {
-                let encs = tok.encode_batch_ids_only_unpadded(&items, add_special_tokens)?;
-                Ok((encs, tok.padding.clone()))
+                let rows = tok.encode_batch_rows(&items, add_special_tokens, false)?;
+                Ok((rows, tok.padding.clone()))
             })?
         };
-        let rows = encs.len();
-        let longest = encs.iter().map(Encoding::len).max().unwrap_or(0);
+        let n_rows = rows.len();
+        let longest = rows.iter().map(IdsRow::len).max().unwrap_or(0);
         // Each row's length once padded (a row longer than a fixed padding length keeps its own);
         // the arrays need them all equal.
         let target = padding.as_ref().map(|p| padded_length(longest, p));
-        let padded_len = |e: &Encoding| target.map_or(e.len(), |t| e.len().max(t));
-        let width = encs.first().map_or(0, padded_len);
-        if let Some((i, e)) = encs
+        let padded_len = |r: &IdsRow| target.map_or(r.len(), |t| r.len().max(t));
+        let width = rows.first().map_or(0, padded_len);
+        if let Some((i, r)) = rows
             .iter()
             .enumerate()
-            .find(|(_, e)| padded_len(e) != width)
+            .find(|(_, r)| padded_len(r) != width)
         {
             return Err(bad_input(format!(
                 "cannot build arrays: row 0 has {width} tokens but row {i} has {}; enable padding \
                  (padding=True) and/or truncation to give every row the same length",
-                padded_len(e)
+                padded_len(r)
             )));
         }
         let pad = padding
@@ -350,28 +351,39 @@ impl PyTokenizer {
         for f in &fields {
             let flat: Vec<i64> = py.detach(|| {
                 if f == "length" {
-                    return encs
+                    let mask = |r: &IdsRow, i| r.value(RowField::AttentionMask, i) as i64;
+                    return rows
                         .iter()
-                        .map(|e| e.attention_mask.iter().map(|&m| m as i64).sum())
+                        .map(|r| (0..r.len()).map(|i| mask(r, i)).sum())
                         .collect();
                 }
                 if f == "offset_mapping" {
-                    return encs
+                    // The rows of this branch are full encodings, padded already.
+                    return rows
                         .iter()
-                        .flat_map(|e| e.offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64]))
+                        .flat_map(|r| {
+                            let offsets = match r {
+                                IdsRow::Full(e) => Cow::Borrowed(&e.offsets),
+                                r => Cow::Owned(r.to_encoding().offsets),
+                            };
+                            let pairs = offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64]);
+                            pairs.collect::<Vec<_>>()
+                        })
                         .collect();
                 }
-                let (values, pad_value): (fn(&Encoding) -> &[u32], i64) = match f.as_str() {
-                    "input_ids" => (|e| &e.ids, pad.map_or(0, |p| p.1 as i64)),
-                    "token_type_ids" => (|e| &e.type_ids, pad.map_or(0, |p| p.2 as i64)),
-                    "attention_mask" => (|e| &e.attention_mask, 0),
-                    _ => (|e| &e.special_tokens_mask, 1),
+                let (field, pad_value) = match f.as_str() {
+                    "input_ids" => (None, pad.map_or(0, |p| p.1 as i64)),
+                    "token_type_ids" => (Some(RowField::TypeIds), pad.map_or(0, |p| p.2 as i64)),
+                    "attention_mask" => (Some(RowField::AttentionMask), 0),
+                    _ => (Some(RowField::SpecialTokensMask), 1),
                 };
-                let mut flat = Vec::with_capacity(rows * width);
-                for e in &encs {
-                    let row = values(e);
-                    let fill = std::iter::repeat_n(pad_value, width - row.len());
-                    let own = row.iter().map(|&x| x as i64);
+                let mut flat = Vec::with_capacity(n_rows * width);
+                for r in &rows {
+                    let fill = std::iter::repeat_n(pad_value, width - r.len());
+                    let own = (0..r.len()).map(|i| match field {
+                        None => r.ids()[i] as i64,
+                        Some(field) => r.value(field, i) as i64,
+                    });
                     match pad {
                         Some((DirectionName::Left, _, _)) => flat.extend(fill.chain(own)),
                         _ => flat.extend(own.chain(fill)),
@@ -381,9 +393,9 @@ impl PyTokenizer {
             });
             let array = flat.into_pyarray(py);
             let shaped = match f.as_str() {
-                "offset_mapping" => array.reshape([rows, width, 2])?.into_any(),
+                "offset_mapping" => array.reshape([n_rows, width, 2])?.into_any(),
                 "length" => array.into_any(),
-                _ => array.reshape([rows, width])?.into_any(),
+                _ => array.reshape([n_rows, width])?.into_any(),
             };
             out.set_item(f, shaped)?;
         }

@@ -105,10 +105,17 @@ impl Tokenizer {
     /// The ids of one text, before truncation and special tokens: exactly the ids of the full
     /// path's encoding of `text`.
     pub(crate) fn text_ids(&self, text: &str) -> Result<Vec<u32>> {
-        let Some(scanner) = Scanner::of(self.pre_tokenizer.as_ref()) else {
-            return Ok(self.encode_text(text, 0, None, OffsetType::Byte)?.ids);
-        };
         let mut out = Vec::with_capacity(text.len() / 4 + 1);
+        self.append_text_ids(text, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Tokenizer::text_ids`], appended to `out`.
+    pub(super) fn append_text_ids(&self, text: &str, out: &mut Vec<u32>) -> Result<()> {
+        let Some(scanner) = Scanner::of(self.pre_tokenizer.as_ref()) else {
+            out.extend(self.encode_text(text, 0, None, OffsetType::Byte)?.ids);
+            return Ok(());
+        };
         let mut scratch = Scratch::default();
         let mut ascii_normalized = String::new();
         for (id, (a, b)) in self.added_vocabulary.raw_segments(text) {
@@ -137,14 +144,12 @@ impl Tokenizer {
             for (id, (c, d)) in self.added_vocabulary.normalized_segments(segment) {
                 match id {
                     Some(id) => out.push(id),
-                    None if c < d => {
-                        scanner.ids(&segment[c..d], &self.model, &mut scratch, &mut out)?
-                    }
+                    None if c < d => scanner.ids(&segment[c..d], &self.model, &mut scratch, out)?,
                     None => {}
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// [`Tokenizer::encode_unpadded`] for callers that need only ids, type ids and the two masks:
@@ -174,7 +179,7 @@ impl Tokenizer {
 }
 
 /// An encoding of plain tokens that carries their ids alone.
-fn ids_encoding(ids: Vec<u32>, type_id: u32) -> Encoding {
+pub(super) fn ids_encoding(ids: Vec<u32>, type_id: u32) -> Encoding {
     let n = ids.len();
     Encoding {
         ids,

@@ -4,6 +4,7 @@
 mod added_vocabulary;
 mod encoding;
 mod ids_only;
+mod ids_rows;
 pub mod legacy;
 mod normalized;
 mod params;
@@ -18,6 +19,7 @@ use rayon::prelude::*;
 
 pub use added_vocabulary::{AddedToken, AddedVocabulary};
 pub use encoding::{Direction, Encoding};
+pub use ids_rows::{IdsRow, RowField, RowLayout};
 pub use normalized::{NormalizedString, SplitDelimiterBehavior};
 pub use params::{
     DirectionName, PaddingParams, PaddingStrategy, TruncationParams, TruncationStrategy,

@@ -1,0 +1,397 @@
+//! Rows of the ids-only path without an [`Encoding`] each: for model inputs and id lists.
+//!
+//! Most inputs of a batch are one text that truncation leaves whole, and then the post-processor
+//! does the same thing to every row: it puts the same special tokens around the sequence and
+//! gives its tokens one type id. That layout is read off once per batch, by post-processing a
+//! stand-in sequence, and each row keeps only its ids and a shared handle to the layout; the
+//! other per-token fields follow from the layout and are built only if asked for. Inputs that
+//! do not fit the layout (pairs, pre-tokenized words, rows truncation cuts, empty texts) keep
+//! the full ids-only [`Encoding`], so every row reads exactly as the ids-only path's encoding.
+
+use std::sync::Arc;
+
+use super::ids_only::ids_encoding;
+use super::{
+    padded_length, threads, DirectionName, EncodeInput, Encoding, InputSequence, PaddingParams,
+    Tokenizer,
+};
+use crate::Result;
+use rayon::prelude::*;
+
+/// What the post-processor makes of a one-token sequence, and where that token ends up: a row
+/// of `n` tokens is this encoding with the stand-in repeated `n` times.
+#[derive(Debug)]
+pub struct RowLayout {
+    processed: Encoding,
+    position: usize,
+    /// How the batch's rows are padded, when they are.
+    padding: Option<PaddingParams>,
+}
+
+impl RowLayout {
+    /// An id no vocabulary reaches, so the stand-in cannot be confused with a special token.
+    const STAND_IN: u32 = u32::MAX;
+
+    /// The layout of `tokenizer`'s single-sequence rows, if its post-processing is "specials
+    /// around the sequence, whatever its length": checked by processing one- and two-token
+    /// stand-ins and comparing. `None` when it is not (then rows keep full encodings).
+    fn of(
+        tokenizer: &Tokenizer,
+        add_special_tokens: bool,
+        padding: Option<PaddingParams>,
+    ) -> Option<RowLayout> {
+        let process = |n: usize| {
+            let stand_in = ids_encoding(vec![Self::STAND_IN; n], 0);
+            tokenizer
+                .truncate_and_add_special_tokens(stand_in, None, add_special_tokens)
+                .ok()
+        };
+        let processed = process(1)?;
+        let mut positions = processed.ids.iter().enumerate();
+        let (position, _) = positions.find(|&(_, &id)| id == Self::STAND_IN)?;
+        let layout = RowLayout {
+            processed,
+            position,
+            padding,
+        };
+        let single = layout
+            .processed
+            .ids
+            .iter()
+            .filter(|&&id| id == Self::STAND_IN);
+        let two = [layout.prefix(), &[Self::STAND_IN; 2], layout.suffix()].concat();
+        let consistent = single.count() == 1
+            && layout.processed.overflowing.is_empty()
+            && process(2)? == layout.encoding(two);
+        consistent.then_some(layout)
+    }
+
+    /// Ids of the special tokens before and after the sequence.
+    fn prefix(&self) -> &[u32] {
+        &self.processed.ids[..self.position]
+    }
+
+    fn suffix(&self) -> &[u32] {
+        &self.processed.ids[self.position + 1..]
+    }
+
+    /// Index into `processed` of token `i` of a row of `len` tokens.
+    fn source(&self, i: usize, len: usize) -> usize {
+        let sequence_end = self.position + len + 1 - self.processed.len();
+        if i < self.position {
+            i
+        } else if i < sequence_end {
+            self.position
+        } else {
+            i + self.processed.len() - len
+        }
+    }
+
+    /// The full ids-only encoding of a row whose ids (specials included) are `ids`.
+    fn encoding(&self, ids: Vec<u32>) -> Encoding {
+        let len = ids.len();
+        let spread = |field: &[u32]| (0..len).map(|i| field[self.source(i, len)]).collect();
+        let p = &self.processed;
+        let grow = len + 1 - p.len();
+        let sequence_ranges = p
+            .sequence_ranges
+            .iter()
+            .map(|(&sequence, range)| {
+                let shift = |at: usize| {
+                    if at > self.position {
+                        at + grow - 1
+                    } else {
+                        at
+                    }
+                };
+                (sequence, shift(range.start)..shift(range.end))
+            })
+            .collect();
+        Encoding {
+            type_ids: spread(&p.type_ids),
+            tokens: (0..len)
+                .map(|i| p.tokens[self.source(i, len)].clone())
+                .collect(),
+            words: (0..len).map(|i| p.words[self.source(i, len)]).collect(),
+            offsets: (0..len).map(|i| p.offsets[self.source(i, len)]).collect(),
+            special_tokens_mask: spread(&p.special_tokens_mask),
+            attention_mask: spread(&p.attention_mask),
+            ids,
+            overflowing: Vec::new(),
+            sequence_ranges,
+        }
+    }
+}
+
+/// One encoded input of the ids-only path: its ids and, through the layout, the per-token
+/// fields of its [`Encoding`] (see the module's notes).
+#[derive(Debug)]
+pub enum IdsRow {
+    /// `ids` hold the row's ids, the `pads` padding ids included (on the layout's side).
+    Laid {
+        ids: Vec<u32>,
+        pads: usize,
+        layout: Arc<RowLayout>,
+    },
+    /// Boxed: a row is moved into a Python object of its own, and most rows are laid out.
+    Full(Box<Encoding>),
+}
+
+/// The per-token fields of a row besides its ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowField {
+    TypeIds,
+    AttentionMask,
+    SpecialTokensMask,
+}
+
+impl IdsRow {
+    pub fn ids(&self) -> &[u32] {
+        match self {
+            IdsRow::Laid { ids, .. } => ids,
+            IdsRow::Full(e) => &e.ids,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids().is_empty()
+    }
+
+    /// `field`'s value at token `i`.
+    pub fn value(&self, field: RowField, i: usize) -> u32 {
+        let (ids, pads, layout) = match self {
+            IdsRow::Full(e) => return field.of(e, i),
+            IdsRow::Laid { ids, pads, layout } => (ids, *pads, layout),
+        };
+        let own = ids.len() - pads;
+        let first = match &layout.padding {
+            Some(p) if p.direction == DirectionName::Left => pads,
+            _ => 0,
+        };
+        match &layout.padding {
+            Some(padding) if i < first || i >= first + own => match field {
+                RowField::TypeIds => padding.pad_type_id,
+                RowField::AttentionMask => 0,
+                RowField::SpecialTokensMask => 1,
+            },
+            _ => field.of(&layout.processed, layout.source(i - first, own)),
+        }
+    }
+
+    /// The row as the ids-only path's [`Encoding`].
+    pub fn to_encoding(&self) -> Encoding {
+        match self {
+            IdsRow::Laid { ids, pads, layout } => {
+                let own = match &layout.padding {
+                    Some(p) if p.direction == DirectionName::Left => &ids[*pads..],
+                    _ => &ids[..ids.len() - pads],
+                };
+                let mut encoding = layout.encoding(own.to_vec());
+                if let Some(p) = &layout.padding {
+                    let direction = p.direction.into();
+                    encoding.pad(ids.len(), p.pad_id, p.pad_type_id, &p.pad_token, direction);
+                }
+                encoding
+            }
+            IdsRow::Full(e) => (**e).clone(),
+        }
+    }
+
+    /// Pad to `target` tokens as [`Encoding::pad`] does (the layout's padding, if laid out).
+    fn pad(&mut self, target: usize, params: &PaddingParams) {
+        match self {
+            IdsRow::Full(e) => e.pad(
+                target,
+                params.pad_id,
+                params.pad_type_id,
+                &params.pad_token,
+                params.direction.into(),
+            ),
+            IdsRow::Laid { ids, pads, .. } => {
+                let n = target.saturating_sub(ids.len());
+                let fill = std::iter::repeat_n(params.pad_id, n);
+                match params.direction {
+                    DirectionName::Left => drop(ids.splice(0..0, fill)),
+                    DirectionName::Right => ids.extend(fill),
+                }
+                *pads += n;
+            }
+        }
+    }
+}
+
+impl RowField {
+    fn of(self, encoding: &Encoding, i: usize) -> u32 {
+        match self {
+            RowField::TypeIds => encoding.type_ids[i],
+            RowField::AttentionMask => encoding.attention_mask[i],
+            RowField::SpecialTokensMask => encoding.special_tokens_mask[i],
+        }
+    }
+}
+
+impl Tokenizer {
+    /// [`Tokenizer::encode_batch_ids_only`] (`padded`) or
+    /// [`Tokenizer::encode_batch_ids_only_unpadded`] as [`IdsRow`]s: the same encodings, built
+    /// only as far as asked.
+    pub fn encode_batch_rows(
+        &self,
+        inputs: &[EncodeInput],
+        add_special_tokens: bool,
+        padded: bool,
+    ) -> Result<Vec<IdsRow>> {
+        let padding = self.padding.as_ref().filter(|_| padded);
+        let layout = RowLayout::of(self, add_special_tokens, padding.cloned()).map(Arc::new);
+        let encode = |input: &EncodeInput| self.encode_row(input, add_special_tokens, &layout);
+        let mut rows: Vec<IdsRow> = if inputs.len() > 1 && threads::parallelism_enabled() {
+            threads::pool().install(|| inputs.par_iter().map(encode).collect::<Result<_>>())?
+        } else {
+            inputs.iter().map(encode).collect::<Result<_>>()?
+        };
+        if let Some(params) = padding {
+            let longest = rows.iter().map(IdsRow::len).max().unwrap_or(0);
+            let target = padded_length(longest, params);
+            for row in &mut rows {
+                row.pad(target, params);
+            }
+        }
+        Ok(rows)
+    }
+
+    fn encode_row(
+        &self,
+        input: &EncodeInput,
+        add_special_tokens: bool,
+        layout: &Option<Arc<RowLayout>>,
+    ) -> Result<IdsRow> {
+        let (Some(layout), InputSequence::Raw(text), None) = (layout, &input.first, &input.second)
+        else {
+            let encoding = self.encode_ids_unpadded(input, add_special_tokens)?;
+            return Ok(IdsRow::Full(Box::new(encoding)));
+        };
+        let mut ids = Vec::with_capacity(text.len() / 4 + layout.processed.len());
+        ids.extend_from_slice(layout.prefix());
+        self.append_text_ids(text, &mut ids)?;
+        let n = ids.len() - layout.prefix().len();
+        // Truncation leaves a row whole when its sequence fits beside the special tokens.
+        let fits = self.truncation.as_ref().is_none_or(|t| {
+            let reserved = if add_special_tokens {
+                self.num_special_tokens_to_add(false)
+            } else {
+                0
+            };
+            n + reserved <= t.max_length
+        });
+        if n == 0 || !fits {
+            let sequence = ids_encoding(ids.split_off(layout.prefix().len()), 0);
+            let encoding = self.truncate_and_add_special_tokens(sequence, None, add_special_tokens);
+            return Ok(IdsRow::Full(Box::new(encoding?)));
+        }
+        ids.extend_from_slice(layout.suffix());
+        Ok(IdsRow::Laid {
+            ids,
+            pads: 0,
+            layout: Arc::clone(layout),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokenizer::{PaddingStrategy, TruncationParams, TruncationStrategy};
+
+    fn tokenizer(name: &str) -> Tokenizer {
+        let path = format!(
+            "{}/../../../shared/tokenizers/{name}/tokenizer.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        Tokenizer::from_file(path).unwrap()
+    }
+
+    /// Every row, laid out or full, is exactly the ids-only path's encoding, across tokenizers
+    /// with and without special tokens, truncation that cuts some rows, padding on either side
+    /// or none, pairs and empty texts.
+    #[test]
+    fn rows_read_as_the_ids_only_encodings() {
+        let corpus = std::fs::read_to_string(format!(
+            "{}/../../../shared/corpus/en.txt",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let mut inputs: Vec<EncodeInput> = corpus
+            .split("\n\n")
+            .take(300)
+            .map(EncodeInput::from)
+            .collect();
+        inputs.push(EncodeInput::from(""));
+        inputs.push(EncodeInput::from("   "));
+        inputs.push(EncodeInput::from(("a pair", "of texts")));
+        let names = [
+            "gpt2",
+            "bert-uncased",
+            "roberta-style-bpe",
+            "t5-style-unigram",
+        ];
+        let paddings = [
+            None,
+            Some((PaddingStrategy::Fixed(128), DirectionName::Right, None)),
+            Some((PaddingStrategy::BatchLongest, DirectionName::Left, Some(8))),
+        ];
+        let mut laid = 0;
+        for name in names {
+            let mut tok = tokenizer(name);
+            for (max_length, padding) in [None, Some(40), Some(3)].into_iter().zip(paddings) {
+                tok.truncation = max_length.map(|max_length| TruncationParams {
+                    max_length,
+                    strategy: TruncationStrategy::LongestFirst,
+                    stride: 0,
+                    ..Default::default()
+                });
+                tok.padding = padding.map(|(strategy, direction, multiple)| PaddingParams {
+                    strategy,
+                    direction,
+                    pad_to_multiple_of: multiple,
+                    pad_id: 7,
+                    pad_type_id: 3,
+                    pad_token: "<pad>".into(),
+                });
+                for (specials, padded) in [(true, true), (true, false), (false, true)] {
+                    let expected = if padded {
+                        tok.encode_batch_ids_only(&inputs, specials)
+                    } else {
+                        tok.encode_batch_ids_only_unpadded(&inputs, specials)
+                    };
+                    let rows = tok.encode_batch_rows(&inputs, specials, padded);
+                    let (Ok(expected), Ok(rows)) = (expected, rows) else {
+                        // max_length below the special tokens: both refuse the batch.
+                        let rows = tok.encode_batch_rows(&inputs, specials, padded);
+                        assert!(rows.is_err(), "{name} {max_length:?}");
+                        continue;
+                    };
+                    for (row, expected) in rows.iter().zip(&expected) {
+                        laid += matches!(row, IdsRow::Laid { .. }) as usize;
+                        assert_eq!(&row.to_encoding(), expected, "{name} {max_length:?}");
+                        assert_eq!(row.ids(), expected.ids);
+                        for (field, values) in [
+                            (RowField::TypeIds, &expected.type_ids),
+                            (RowField::AttentionMask, &expected.attention_mask),
+                            (RowField::SpecialTokensMask, &expected.special_tokens_mask),
+                        ] {
+                            let got: Vec<u32> =
+                                (0..row.len()).map(|i| row.value(field, i)).collect();
+                            assert_eq!(&got, values);
+                        }
+                    }
+                }
+            }
+        }
+        // Without truncation every non-empty text is laid out (at least 4 × 3 × 300 rows), so
+        // the comparisons above cover the laid-out form, not only the fallback.
+        assert!(laid >= 4 * 3 * 300, "only {laid} rows were laid out");
+    }
+}
