@@ -27,7 +27,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::piece_cache::PieceCache;
+use super::piece_cache::{PieceCache, PieceIdsCache};
 use super::{Model, OrderedVocab, Token, VocabTable};
 use crate::{Error, Result};
 
@@ -71,8 +71,9 @@ pub struct Bpe {
     dropout: Option<f32>,
     cache: PieceCache<(u32, u32)>,
     /// Ids of byte-level pieces keyed by their raw text (before the byte → char rewrite), for the
-    /// ids-only path: a hit skips the rewrite and the second lookup.
-    raw_ids_cache: PieceCache<u32>,
+    /// ids-only path: a hit skips the rewrite and the second lookup, and is one cache line for
+    /// most pieces.
+    raw_ids_cache: PieceIdsCache,
 }
 
 impl Bpe {
@@ -201,7 +202,7 @@ impl Bpe {
             byte_ids,
             dropout: None,
             cache: PieceCache::new(),
-            raw_ids_cache: PieceCache::new(),
+            raw_ids_cache: PieceIdsCache::new(),
         })
     }
 
@@ -563,11 +564,7 @@ impl Model for Bpe {
         mapped: &mut String,
         out: &mut Vec<u32>,
     ) -> Result<()> {
-        if self
-            .raw_ids_cache
-            .get(raw.as_bytes(), |ids| out.extend_from_slice(ids))
-            .is_some()
-        {
+        if self.raw_ids_cache.extend_with_ids(raw.as_bytes(), out) {
             return Ok(());
         }
         crate::utils::byte_level_spelling(raw, mapped);
@@ -606,7 +603,7 @@ impl Clone for Bpe {
             byte_ids: self.byte_ids.clone(),
             dropout: self.dropout,
             cache: PieceCache::new(),
-            raw_ids_cache: PieceCache::new(),
+            raw_ids_cache: PieceIdsCache::new(),
         }
     }
 }
@@ -1129,6 +1126,61 @@ mod tests {
         assert_eq!(got, expected);
         model.clear_cache();
         assert_eq!(model.tokenize("abab").unwrap(), expected[1]);
+    }
+
+    #[test]
+    fn byte_level_ids_agree_with_merging_on_real_text() {
+        // GPT-2's pieces of real text in several languages, tokenized by the cached ids path
+        // (twice in parallel: misses, then hits; once more after `clear_cache`) and by merging
+        // each piece without a cache.
+        use crate::pre_tokenizers::byte_level::Gpt2Pieces;
+        use rayon::prelude::*;
+        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
+        let texts: Vec<String> = ["en", "de", "ru", "zh"]
+            .map(|lang| std::fs::read_to_string(format!("{shared}/corpus/{lang}.txt")).unwrap())
+            .into_iter()
+            .chain(["a".repeat(3000), "\u{1F600}".repeat(10)])
+            .collect();
+        let pieces: Vec<&str> = texts
+            .iter()
+            .flat_map(|text| Gpt2Pieces::new(text).take(30_000).map(|(a, b)| &text[a..b]))
+            .collect();
+        let json =
+            std::fs::read_to_string(format!("{shared}/tokenizers/gpt2/tokenizer.json")).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let mut model: Bpe = serde_json::from_value(value["model"].clone()).unwrap();
+        let expected: Vec<Vec<u32>> = pieces
+            .iter()
+            .map(|raw| {
+                let mut mapped = String::new();
+                crate::utils::byte_level_spelling(raw, &mut mapped);
+                let word = model.merge_word(&mapped).unwrap();
+                word.iter().map(|&(id, _)| id).collect()
+            })
+            .collect();
+        // Pieces of every kind: keys and id lists that fit a cache line, and ones that do not.
+        assert!(pieces.iter().any(|p| p.len() > 24));
+        assert!(expected.iter().any(|ids| ids.len() > 7));
+        // The first piece whose cached ids differ, if any.
+        let first_difference = |model: &Bpe| {
+            let cached: Vec<Vec<u32>> = pieces
+                .par_iter()
+                .map_init(String::new, |mapped, raw| {
+                    let mut out = Vec::new();
+                    model
+                        .tokenize_byte_level_ids(raw, mapped, &mut out)
+                        .unwrap();
+                    out
+                })
+                .collect();
+            let at = cached.iter().zip(&expected).position(|(c, e)| c != e);
+            at.map(|i| pieces[i])
+        };
+        assert_eq!(first_difference(&model), None);
+        assert_eq!(first_difference(&model), None);
+        assert_eq!(first_difference(&model.clone()), None);
+        model.clear_cache();
+        assert_eq!(first_difference(&model), None);
     }
 
     impl Bpe {

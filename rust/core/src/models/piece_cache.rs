@@ -1,8 +1,11 @@
-//! The cache of piece → tokenization shared by the models (BPE keeps `(id, length)` per token,
-//! Unigram whole tokens, the byte-level ids path bare ids).
+//! The caches of piece → tokenization shared by the models: [`PieceCache`] for any value (BPE
+//! keeps `(id, length)` per token, Unigram whole tokens), and [`PieceIdsCache`] for the ids-only
+//! paths (byte-level BPE's raw pieces, WordPiece's words), whose common entries each fit in one
+//! cache line.
 
+use std::cell::UnsafeCell;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use rustc_hash::FxBuildHasher;
@@ -112,6 +115,297 @@ impl<V> PieceCache<V> {
     }
 }
 
+/// Piece → ids for the ids-only paths: short pieces with few ids (most of real text) in an
+/// [`InlineIdsCache`], the others in a [`PieceCache`].
+pub(crate) struct PieceIdsCache {
+    inline: InlineIdsCache,
+    spilled: PieceCache<u32>,
+}
+
+impl PieceIdsCache {
+    pub(crate) fn new() -> Self {
+        PieceIdsCache {
+            inline: InlineIdsCache::new(),
+            spilled: PieceCache::new(),
+        }
+    }
+
+    /// Appends the cached ids of `piece` to `out`; `false` when `piece` is not cached.
+    pub(crate) fn extend_with_ids(&self, piece: &[u8], out: &mut Vec<u32>) -> bool {
+        if self.inline.extend_with_ids(piece, out) {
+            return true;
+        }
+        // An inline miss on a short key is almost always a new piece, and then the spilled
+        // table is usually not even allocated.
+        self.spilled
+            .get(piece, |ids| out.extend_from_slice(ids))
+            .is_some()
+    }
+
+    pub(crate) fn insert(&self, piece: &[u8], ids: &[u32]) {
+        if InlineIdsCache::fits(piece, ids) {
+            self.inline.insert(piece, ids);
+        } else {
+            self.spilled.insert(piece, ids);
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.inline.clear();
+        self.spilled.clear();
+    }
+}
+
+impl std::fmt::Debug for PieceIdsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_struct("PieceIdsCache")
+            .field("inline", &self.inline.len.load(Ordering::Relaxed))
+            .field("spilled", &self.spilled.len.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// Piece → ids with the key and the ids inline in one 64-byte slot: a hit is one cache line
+/// (the [`PieceCache`] follows a pointer to the key and another to the value, three dependent
+/// misses), and keys are compared as three words instead of by a `memcmp` call. Pieces longer
+/// than [`InlineIdsCache::MAX_KEY_LEN`] bytes or with more than [`InlineIdsCache::MAX_IDS`] ids
+/// are not stored.
+///
+/// Like [`PieceCache`] it is shared by all threads without locks, never evicts, and is bounded:
+/// inserts stop once half the slots are taken. A slot is written once: an insert claims an empty
+/// slot by swapping its tag from `EMPTY` to `BUSY`, writes the payload, and publishes the key's
+/// tag (never `EMPTY` or `BUSY`) with `Release`; a lookup reads the payload only after loading a
+/// published tag with `Acquire`. Two threads may both store a key (one passes the other's `BUSY`
+/// slot); both entries hold the same ids, so either answers.
+struct InlineIdsCache {
+    /// Allocated by the first insert: a model that never encodes costs nothing.
+    slots: OnceLock<Box<[InlineSlot]>>,
+    /// Slots claimed so far; inserts stop at `MAX_ENTRIES`, which keeps probe sequences short.
+    len: AtomicUsize,
+}
+
+#[repr(C, align(64))]
+struct InlineSlot {
+    /// `EMPTY`, `BUSY`, or the published [`InlineKey::tag`] of the payload's key.
+    tag: AtomicU64,
+    payload: UnsafeCell<InlinePayload>,
+}
+
+#[derive(Clone, Copy)]
+struct InlinePayload {
+    key: [u64; InlineIdsCache::KEY_WORDS],
+    ids: [u32; InlineIdsCache::MAX_IDS],
+    ids_len: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<InlineSlot>() == 64);
+
+// SAFETY: the payload is written only by the thread whose compare-exchange moved the slot's tag
+// from `EMPTY` to `BUSY` (one thread at most, and only once per allocation of the table), before
+// it publishes the tag with `Release`; readers touch the payload only after loading a published
+// tag with `Acquire`, so that write happens before every read, and nothing writes it afterwards.
+// Sharing `&InlineSlot` between threads therefore never races on the payload.
+unsafe impl Sync for InlineSlot {}
+
+/// A piece in the form the slots keep: its bytes as zero-padded little-endian words, and its tag.
+struct InlineKey {
+    words: [u64; InlineIdsCache::KEY_WORDS],
+    tag: u64,
+    first_slot: usize,
+}
+
+impl InlineKey {
+    /// Set in every published tag, so that no key's tag is `EMPTY` or `BUSY`.
+    const PUBLISHED: u64 = 1 << 63;
+
+    fn new(piece: &[u8]) -> Option<InlineKey> {
+        let len = piece.len();
+        if len > InlineIdsCache::MAX_KEY_LEN {
+            return None;
+        }
+        let word = |i: usize| padded_word(&piece[(8 * i).min(len)..(8 * i + 8).min(len)]);
+        let words = [word(0), word(1), word(2)];
+        // Fx-style multiply chain: the high bits, which pick the slot, depend on every byte.
+        let mut hash = len as u64;
+        for word in words {
+            hash = (hash ^ word).wrapping_mul(0xf135_7aea_2e62_a9c5);
+        }
+        // The low byte holds the length: padded words alone cannot tell "a" from "a\0".
+        let tag = (hash & !0xff) | len as u64 | Self::PUBLISHED;
+        let first_slot = (hash >> (64 - InlineIdsCache::SLOT_BITS)) as usize;
+        Some(InlineKey {
+            words,
+            tag,
+            first_slot,
+        })
+    }
+
+    fn matches(&self, payload: &InlinePayload) -> bool {
+        let [a, b, c] = self.words;
+        let [x, y, z] = payload.key;
+        (a ^ x) | (b ^ y) | (c ^ z) == 0
+    }
+}
+
+/// `bytes` (at most 8) as a little-endian word padded with zeros. Overlapping loads cover each
+/// length without a loop or a `memcpy` call.
+fn padded_word(bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    debug_assert!(len <= 8);
+    match len {
+        8.. => u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")),
+        4..=7 => {
+            let low = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
+            let high = u32::from_le_bytes(bytes[len - 4..].try_into().expect("4 bytes"));
+            // The overlapping bytes are the same in both loads, so OR keeps them intact.
+            u64::from(low) | u64::from(high) << ((len - 4) * 8)
+        }
+        1..=3 => {
+            u64::from(bytes[0])
+                | u64::from(bytes[len / 2]) << (len / 2 * 8)
+                | u64::from(bytes[len - 1]) << ((len - 1) * 8)
+        }
+        0 => 0,
+    }
+}
+
+impl InlineIdsCache {
+    const SLOT_BITS: u32 = 17;
+    const SLOTS: usize = 1 << Self::SLOT_BITS;
+    const MAX_ENTRIES: usize = Self::SLOTS / 2;
+    const KEY_WORDS: usize = 3;
+    const MAX_KEY_LEN: usize = 8 * Self::KEY_WORDS;
+    const MAX_IDS: usize = 7;
+    const EMPTY: u64 = 0;
+    const BUSY: u64 = 1;
+
+    fn new() -> Self {
+        InlineIdsCache {
+            slots: OnceLock::new(),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    /// Whether an entry for `piece` and `ids` has room in a slot.
+    fn fits(piece: &[u8], ids: &[u32]) -> bool {
+        piece.len() <= Self::MAX_KEY_LEN && ids.len() <= Self::MAX_IDS
+    }
+
+    /// The slots to try for `key`, in order: linear probing.
+    fn probe(key: &InlineKey) -> impl Iterator<Item = usize> {
+        let start = key.first_slot;
+        (0..Self::SLOTS).map(move |i| (start + i) & (Self::SLOTS - 1))
+    }
+
+    /// The published payload of `key`, if stored.
+    fn find(&self, piece: &[u8]) -> Option<&InlinePayload> {
+        let key = InlineKey::new(piece)?;
+        let slots = self.slots.get()?;
+        for i in Self::probe(&key) {
+            let slot = &slots[i];
+            let tag = slot.tag.load(Ordering::Acquire);
+            // An empty slot ends the probe: inserts claim the first empty slot they meet.
+            if tag == Self::EMPTY {
+                return None;
+            }
+            if tag == key.tag {
+                // SAFETY: `tag` is published (`key.tag` is never `EMPTY` or `BUSY`), and the
+                // `Acquire` load that saw it orders the payload's only write before this read.
+                let payload = unsafe { &*slot.payload.get() };
+                if key.matches(payload) {
+                    return Some(payload);
+                }
+            }
+        }
+        None
+    }
+
+    #[cfg(test)]
+    fn get(&self, piece: &[u8]) -> Option<&[u32]> {
+        self.find(piece)
+            .map(|payload| &payload.ids[..usize::from(payload.ids_len)])
+    }
+
+    /// Appends the ids of `piece` to `out`; `false` when `piece` is not stored.
+    fn extend_with_ids(&self, piece: &[u8], out: &mut Vec<u32>) -> bool {
+        let Some(payload) = self.find(piece) else {
+            return false;
+        };
+        // Copying the whole fixed-size array and cutting it back avoids a `memcpy` call of a
+        // variable length.
+        let len = out.len() + usize::from(payload.ids_len);
+        out.extend_from_slice(&payload.ids);
+        out.truncate(len);
+        true
+    }
+
+    /// Stores `ids` for `piece`, unless they do not fit, the cache is full, or `piece` is
+    /// already stored (a second insert keeps the first ids).
+    fn insert(&self, piece: &[u8], ids: &[u32]) {
+        if !Self::fits(piece, ids) || self.len.load(Ordering::Relaxed) >= Self::MAX_ENTRIES {
+            return;
+        }
+        let Some(key) = InlineKey::new(piece) else {
+            return;
+        };
+        let slots = self.slots.get_or_init(|| {
+            (0..Self::SLOTS)
+                .map(|_| InlineSlot {
+                    tag: AtomicU64::new(Self::EMPTY),
+                    payload: UnsafeCell::new(InlinePayload {
+                        key: [0; Self::KEY_WORDS],
+                        ids: [0; Self::MAX_IDS],
+                        ids_len: 0,
+                    }),
+                })
+                .collect()
+        });
+        for i in Self::probe(&key) {
+            let slot = &slots[i];
+            // Load before trying to claim: a compare-exchange would take the cache line away
+            // from the readers of a filled slot even when it fails.
+            let mut tag = slot.tag.load(Ordering::Acquire);
+            if tag == Self::EMPTY {
+                match slot.tag.compare_exchange(
+                    Self::EMPTY,
+                    Self::BUSY,
+                    Ordering::Relaxed,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => {
+                        let mut payload = InlinePayload {
+                            key: key.words,
+                            ids: [0; Self::MAX_IDS],
+                            ids_len: ids.len() as u8,
+                        };
+                        payload.ids[..ids.len()].copy_from_slice(ids);
+                        // SAFETY: the compare-exchange made this thread the slot's only writer,
+                        // and readers skip a `BUSY` slot's payload until the `Release` store
+                        // below publishes it.
+                        unsafe { *slot.payload.get() = payload };
+                        slot.tag.store(key.tag, Ordering::Release);
+                        self.len.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                    // Another thread claimed it first: look at what it holds.
+                    Err(theirs) => tag = theirs,
+                }
+            }
+            if tag == key.tag {
+                // SAFETY: as in `find`: a published tag loaded with `Acquire`.
+                if key.matches(unsafe { &*slot.payload.get() }) {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.slots = OnceLock::new();
+        *self.len.get_mut() = 0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +457,108 @@ mod tests {
         let stored = filled_slots(&cache);
         assert_eq!(stored, 20_000);
         assert_eq!(cache.len.load(Ordering::Relaxed), 20_000);
+    }
+
+    fn published_slots(cache: &InlineIdsCache) -> usize {
+        let slots = cache.slots.get().unwrap();
+        let published = |s: &InlineSlot| s.tag.load(Ordering::Relaxed) & InlineKey::PUBLISHED != 0;
+        slots.iter().filter(|s| published(s)).count()
+    }
+
+    #[test]
+    fn padded_words_are_the_bytes_zero_padded() {
+        let bytes = *b"\x01\x82\x03\xf4\x05\x06\x07\x88";
+        for len in 0..=8 {
+            let mut padded = [0u8; 8];
+            padded[..len].copy_from_slice(&bytes[..len]);
+            assert_eq!(
+                padded_word(&bytes[..len]),
+                u64::from_le_bytes(padded),
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
+    fn inline_cache_finds_what_fits_and_stops_when_full() {
+        let mut cache = InlineIdsCache::new();
+        assert_eq!(cache.get(b"hello"), None);
+        cache.insert(b"hello", &[1, 2]);
+        cache.insert(b"hello", &[9]); // a second insert of a key keeps the first ids
+        assert_eq!(cache.get(b"hello"), Some(&[1, 2][..]));
+        assert_eq!(cache.get(b"hell"), None);
+        assert_eq!(cache.get(b"hello\0"), None); // padding does not hide a length
+        cache.insert(b"", &[]);
+        assert_eq!(cache.get(b""), Some(&[][..]));
+        let longest = [b'x'; InlineIdsCache::MAX_KEY_LEN];
+        let most = [7; InlineIdsCache::MAX_IDS];
+        cache.insert(&longest, &most);
+        assert_eq!(cache.get(&longest), Some(&most[..]));
+        // Over-long keys and too many ids are refused.
+        cache.insert(&[b'x'; InlineIdsCache::MAX_KEY_LEN + 1], &[1]);
+        assert_eq!(cache.get(&[b'x'; InlineIdsCache::MAX_KEY_LEN + 1]), None);
+        cache.insert(b"many", &[1; InlineIdsCache::MAX_IDS + 1]);
+        assert_eq!(cache.get(b"many"), None);
+        let mut out = vec![5];
+        assert!(cache.extend_with_ids(b"hello", &mut out));
+        assert!(!cache.extend_with_ids(b"many", &mut out));
+        assert_eq!(out, [5, 1, 2]);
+
+        for i in 0..200_000u32 {
+            cache.insert(i.to_string().as_bytes(), &[i]);
+        }
+        assert_eq!(published_slots(&cache), InlineIdsCache::MAX_ENTRIES);
+        assert_eq!(cache.get(b"17"), Some(&[17][..]));
+        assert_eq!(cache.get(b"199999"), None);
+        cache.clear();
+        assert_eq!(cache.get(b"hello"), None);
+        cache.insert(b"hello", &[5]);
+        assert_eq!(cache.get(b"hello"), Some(&[5][..]));
+    }
+
+    #[test]
+    fn inline_cache_threads_inserting_the_same_keys_agree() {
+        let cache = InlineIdsCache::new();
+        let key = |i: u32| format!("piece {i}");
+        std::thread::scope(|scope| {
+            for t in 0..4u32 {
+                let (cache, key) = (&cache, &key);
+                scope.spawn(move || {
+                    for i in 0..20_000u32 {
+                        cache.insert(key(i).as_bytes(), &[i, t]);
+                        let got = cache.get(key(i).as_bytes()).map(|ids| ids[0]);
+                        assert_eq!(got, Some(i));
+                    }
+                });
+            }
+        });
+        // Two threads may both store a key; never more than one slot per insert.
+        let stored = published_slots(&cache);
+        assert!((20_000..=80_000).contains(&stored), "{stored}");
+        assert_eq!(cache.len.load(Ordering::Relaxed), stored);
+        for i in 0..20_000u32 {
+            assert_eq!(cache.get(key(i).as_bytes()).map(|ids| ids[0]), Some(i));
+        }
+    }
+
+    #[test]
+    fn piece_ids_cache_spills_what_does_not_fit_inline() {
+        let mut cache = PieceIdsCache::new();
+        let long = vec![b'a'; 100];
+        let entries: [(&[u8], &[u32]); 3] =
+            [(b"short", &[1, 2]), (&long, &[3]), (b"many ids", &[4; 20])];
+        for (piece, ids) in entries {
+            cache.insert(piece, ids);
+        }
+        assert_eq!(cache.inline.len.load(Ordering::Relaxed), 1);
+        assert_eq!(cache.spilled.len.load(Ordering::Relaxed), 2);
+        for (piece, ids) in entries {
+            let mut out = vec![0];
+            assert!(cache.extend_with_ids(piece, &mut out));
+            assert_eq!(out[1..], *ids);
+        }
+        cache.clear();
+        assert!(!cache.extend_with_ids(b"short", &mut Vec::new()));
+        assert!(!cache.extend_with_ids(&long, &mut Vec::new()));
     }
 }

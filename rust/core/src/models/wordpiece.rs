@@ -3,6 +3,7 @@
 //! cannot be covered this way, or is longer than `max_input_chars_per_word` chars, becomes a
 //! single unknown token. The longest match is one lookup when the whole candidate is a token,
 //! and otherwise one walk down a byte trie of the vocabulary (never a lookup per shorter prefix).
+//! The ids-only path caches each word's ids.
 //!
 //! ```
 //! use ferroformers_core::models::{wordpiece::{WordPiece, WordPieceOptions}, Model};
@@ -20,6 +21,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::piece_cache::PieceIdsCache;
 use super::{Model, OrderedVocab, Token, VocabTable};
 use crate::{Error, Result};
 
@@ -43,7 +45,7 @@ impl Default for WordPieceOptions {
 
 /// A WordPiece model. Deserializes from (and serializes to) the `model` object of a
 /// `tokenizer.json` with `"type": "WordPiece"`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(try_from = "WordPieceConfig", into = "WordPieceConfig")]
 pub struct WordPiece {
     vocab: VocabTable,
@@ -53,6 +55,9 @@ pub struct WordPiece {
     max_token_len: usize,
     /// The vocabulary as byte tries, for the longest match when the longest candidate misses.
     tries: VocabTries,
+    /// Ids of whole words, for the ids-only path: a word's ids (`[UNK]` included) depend on
+    /// nothing else, and a hit replaces the lookups and trie walks of its split.
+    ids_cache: PieceIdsCache,
 }
 
 impl WordPiece {
@@ -101,6 +106,11 @@ impl WordPiece {
         &self.options
     }
 
+    /// Forgets the cached ids (they stay valid; this only frees memory).
+    pub fn clear_cache(&mut self) {
+        self.ids_cache.clear();
+    }
+
     fn from_table(vocab: VocabTable, options: WordPieceOptions) -> WordPiece {
         let max_token_len = vocab.max_token_len();
         let tries = VocabTries::new(&vocab, &options.continuing_subword_prefix);
@@ -109,6 +119,7 @@ impl WordPiece {
             options,
             max_token_len,
             tries,
+            ids_cache: PieceIdsCache::new(),
         }
     }
 
@@ -258,11 +269,15 @@ impl Model for WordPiece {
     }
 
     fn tokenize_ids(&self, piece: &str, out: &mut Vec<u32>) -> Result<()> {
+        if self.ids_cache.extend_with_ids(piece.as_bytes(), out) {
+            return Ok(());
+        }
         let mark = out.len();
         if self.too_long(piece) || !self.split_greedy(piece, |id, _, _| out.push(id)) {
             out.truncate(mark);
             out.push(self.unk_id(piece)?);
         }
+        self.ids_cache.insert(piece.as_bytes(), &out[mark..]);
         Ok(())
     }
 
@@ -280,6 +295,19 @@ impl Model for WordPiece {
 
     fn vocab_size(&self) -> usize {
         self.vocab.len()
+    }
+}
+
+impl Clone for WordPiece {
+    /// A clone starts with an empty cache.
+    fn clone(&self) -> Self {
+        WordPiece {
+            vocab: self.vocab.clone(),
+            options: self.options.clone(),
+            max_token_len: self.max_token_len,
+            tries: self.tries.clone(),
+            ids_cache: PieceIdsCache::new(),
+        }
     }
 }
 
@@ -442,6 +470,65 @@ mod tests {
             matches!(&err, Error::Io { path: p, .. } if p == &path),
             "{err}"
         );
+    }
+
+    #[test]
+    fn cached_ids_agree_with_tokens_on_real_words() {
+        // Words of several languages (and glued runs of them, some over the 100-char limit), by
+        // the cached ids path (twice in parallel: misses, then hits; once more after
+        // `clear_cache`) and by the uncached token path.
+        use rayon::prelude::*;
+        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
+        let mut words: Vec<String> = Vec::new();
+        for lang in ["en", "de", "pl", "ru", "zh"] {
+            let text = std::fs::read_to_string(format!("{shared}/corpus/{lang}.txt")).unwrap();
+            let runs: Vec<&str> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .take(20_000)
+                .collect();
+            words.extend(runs.iter().map(|w| w.to_lowercase()));
+            words.extend(runs.chunks(4).map(|c| c.concat()));
+            words.extend(runs.chunks(30).map(|c| c.concat()));
+        }
+        for name in ["bert-uncased", "bert-cased-wordpiece"] {
+            let json =
+                std::fs::read_to_string(format!("{shared}/tokenizers/{name}/tokenizer.json"))
+                    .unwrap();
+            let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+            let mut model: WordPiece = serde_json::from_value(value["model"].clone()).unwrap();
+            let unk = model.token_to_id("[UNK]").unwrap();
+            let expected: Vec<Vec<u32>> = words
+                .iter()
+                .map(|w| model.tokenize(w).unwrap().iter().map(|t| t.id).collect())
+                .collect();
+            assert!(
+                expected.iter().any(|ids| ids == &[unk]),
+                "{name}: no [UNK] word"
+            );
+            assert!(
+                expected.iter().any(|ids| ids.len() > 7),
+                "{name}: no long split"
+            );
+            // The first word whose cached ids differ, if any.
+            let first_difference = |model: &WordPiece| {
+                let cached: Vec<Vec<u32>> = words
+                    .par_iter()
+                    .map(|w| {
+                        let mut out = Vec::new();
+                        model.tokenize_ids(w, &mut out).unwrap();
+                        out
+                    })
+                    .collect();
+                let at = cached.iter().zip(&expected).position(|(c, e)| c != e);
+                at.map(|i| (name, words[i].as_str()))
+            };
+            assert_eq!(first_difference(&model), None);
+            assert_eq!(first_difference(&model), None);
+            assert_eq!(first_difference(&model.clone()), None);
+            model.clear_cache();
+            assert_eq!(first_difference(&model), None);
+        }
     }
 
     /// Hugging Face's loop, as written: drop one char at a time until the candidate is a token.
