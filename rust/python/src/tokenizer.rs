@@ -351,11 +351,8 @@ impl PyTokenizer {
         for f in &fields {
             let flat: Vec<i64> = py.detach(|| {
                 if f == "length" {
-                    let mask = |r: &IdsRow, i| r.value(RowField::AttentionMask, i) as i64;
-                    return rows
-                        .iter()
-                        .map(|r| (0..r.len()).map(|i| mask(r, i)).sum())
-                        .collect();
+                    let mask = |r: &IdsRow| r.values(RowField::AttentionMask).map(i64::from).sum();
+                    return rows.iter().map(mask).collect();
                 }
                 if f == "offset_mapping" {
                     // The rows of this branch are full encodings, padded already.
@@ -378,15 +375,18 @@ impl PyTokenizer {
                     _ => (Some(RowField::SpecialTokensMask), 1),
                 };
                 let mut flat = Vec::with_capacity(n_rows * width);
+                let left = matches!(pad, Some((DirectionName::Left, _, _)));
                 for r in &rows {
                     let fill = std::iter::repeat_n(pad_value, width - r.len());
-                    let own = (0..r.len()).map(|i| match field {
-                        None => r.ids()[i] as i64,
-                        Some(field) => r.value(field, i) as i64,
-                    });
-                    match pad {
-                        Some((DirectionName::Left, _, _)) => flat.extend(fill.chain(own)),
-                        _ => flat.extend(own.chain(fill)),
+                    if left {
+                        flat.extend(fill.clone());
+                    }
+                    match field {
+                        None => flat.extend(r.ids().iter().map(|&id| i64::from(id))),
+                        Some(field) => flat.extend(r.values(field).map(i64::from)),
+                    }
+                    if !left {
+                        flat.extend(fill);
                     }
                 }
                 flat

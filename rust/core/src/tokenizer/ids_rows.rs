@@ -182,6 +182,46 @@ impl IdsRow {
         }
     }
 
+    /// `field`'s values, in order: [`IdsRow::value`] for every token, without a lookup each.
+    pub fn values(&self, field: RowField) -> impl Iterator<Item = u32> + '_ {
+        // A row reads as: pads, the values before the sequence, the sequence's value repeated,
+        // the values after it, pads (pads on one side at most; a full row is all "before").
+        let (before, (value, sequence), after) = match self {
+            IdsRow::Full(e) => (field.slice(e), (0, 0), &[][..]),
+            IdsRow::Laid { ids, pads, layout } => {
+                let values = field.slice(&layout.processed);
+                let (before, rest) = values.split_at(layout.position);
+                let sequence = ids.len() - pads - (values.len() - 1);
+                (before, (rest[0], sequence), &rest[1..])
+            }
+        };
+        let padding = match self {
+            IdsRow::Laid { pads, layout, .. } if *pads > 0 => {
+                layout.padding.as_ref().map(|p| (p, *pads))
+            }
+            _ => None,
+        };
+        let (pad_value, left_pads, right_pads) = match padding {
+            Some((p, pads)) => {
+                let pad_value = match field {
+                    RowField::TypeIds => p.pad_type_id,
+                    RowField::AttentionMask => 0,
+                    RowField::SpecialTokensMask => 1,
+                };
+                match p.direction {
+                    DirectionName::Left => (pad_value, pads, 0),
+                    DirectionName::Right => (pad_value, 0, pads),
+                }
+            }
+            None => (0, 0, 0),
+        };
+        std::iter::repeat_n(pad_value, left_pads)
+            .chain(before.iter().copied())
+            .chain(std::iter::repeat_n(value, sequence))
+            .chain(after.iter().copied())
+            .chain(std::iter::repeat_n(pad_value, right_pads))
+    }
+
     /// The row as the ids-only path's [`Encoding`].
     pub fn to_encoding(&self) -> Encoding {
         match self {
@@ -225,12 +265,16 @@ impl IdsRow {
 }
 
 impl RowField {
-    fn of(self, encoding: &Encoding, i: usize) -> u32 {
+    fn slice(self, encoding: &Encoding) -> &[u32] {
         match self {
-            RowField::TypeIds => encoding.type_ids[i],
-            RowField::AttentionMask => encoding.attention_mask[i],
-            RowField::SpecialTokensMask => encoding.special_tokens_mask[i],
+            RowField::TypeIds => &encoding.type_ids,
+            RowField::AttentionMask => &encoding.attention_mask,
+            RowField::SpecialTokensMask => &encoding.special_tokens_mask,
         }
+    }
+
+    fn of(self, encoding: &Encoding, i: usize) -> u32 {
+        self.slice(encoding)[i]
     }
 }
 
@@ -385,6 +429,7 @@ mod tests {
                             let got: Vec<u32> =
                                 (0..row.len()).map(|i| row.value(field, i)).collect();
                             assert_eq!(&got, values);
+                            assert_eq!(&row.values(field).collect::<Vec<_>>(), values);
                         }
                     }
                 }
