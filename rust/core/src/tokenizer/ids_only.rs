@@ -5,7 +5,7 @@
 //! each byte, the original range it came from) and every token as a `String` with offsets; when
 //! only ids are wanted that bookkeeping is most of the work. Here pieces are plain `&str`s: added
 //! tokens are matched as in the full path, the normalizer (if any) runs on each segment between
-//! them (BERT's on ASCII text straight into a `String`), the pre-tokenizers whose splits are plain string scans (`ByteLevel`,
+//! them (BERT's char by char straight into a `String`), the pre-tokenizers whose splits are plain string scans (`ByteLevel`,
 //! `BertPreTokenizer`, none) cut the text, and the model appends ids to one buffer. Other
 //! pre-tokenizers go through the full path and keep only its ids, so every tokenizer gets the
 //! same answer either way; the parity tests hold both paths to Hugging Face's ids.
@@ -117,7 +117,7 @@ impl Tokenizer {
             return Ok(());
         };
         let mut scratch = Scratch::default();
-        let mut ascii_normalized = String::new();
+        let mut bert_normalized = String::new();
         for (id, (a, b)) in self.added_vocabulary.raw_segments(text) {
             if let Some(id) = id {
                 out.push(id);
@@ -130,9 +130,10 @@ impl Tokenizer {
             let normalized;
             let segment = match &self.normalizer {
                 None => &text[a..b],
-                Some(NormalizerWrapper::BertNormalizer(n)) if text[a..b].is_ascii() => {
-                    n.normalize_ascii(&text[a..b], &mut ascii_normalized);
-                    ascii_normalized.as_str()
+                Some(NormalizerWrapper::BertNormalizer(n))
+                    if n.normalize_without_alignments(&text[a..b], &mut bert_normalized) =>
+                {
+                    bert_normalized.as_str()
                 }
                 Some(n) => {
                     let mut s = NormalizedString::from(&text[a..b]);
