@@ -558,6 +558,10 @@ impl Model for Bpe {
         Ok(())
     }
 
+    fn prefetch_byte_level_ids(&self, piece: &str) {
+        self.raw_ids_cache.prefetch(piece.as_bytes());
+    }
+
     fn tokenize_byte_level_ids(
         &self,
         raw: &str,

@@ -50,6 +50,10 @@ pub trait Model {
         crate::utils::byte_level_spelling(raw, mapped);
         self.tokenize_ids(mapped, out)
     }
+    /// A hint that [`Model::tokenize_byte_level_ids`] of the raw `piece` comes soon: a model
+    /// with a cache may start loading the memory its lookup will read. Results never depend on
+    /// it.
+    fn prefetch_byte_level_ids(&self, _piece: &str) {}
     fn token_to_id(&self, token: &str) -> Option<u32>;
     fn id_to_token(&self, id: u32) -> Option<&str>;
     fn vocab(&self) -> HashMap<String, u32>;
@@ -94,6 +98,9 @@ impl Model for ModelWrapper {
         out: &mut Vec<u32>,
     ) -> Result<()> {
         self.inner().tokenize_byte_level_ids(raw, mapped, out)
+    }
+    fn prefetch_byte_level_ids(&self, piece: &str) {
+        self.inner().prefetch_byte_level_ids(piece)
     }
     fn token_to_id(&self, token: &str) -> Option<u32> {
         self.inner().token_to_id(token)

@@ -142,6 +142,14 @@ impl PieceIdsCache {
             .is_some()
     }
 
+    /// Starts loading the slot a lookup of `piece` reads first (see
+    /// [`Model::prefetch_byte_level_ids`]).
+    ///
+    /// [`Model::prefetch_byte_level_ids`]: super::Model::prefetch_byte_level_ids
+    pub(crate) fn prefetch(&self, piece: &[u8]) {
+        self.inline.prefetch(piece);
+    }
+
     pub(crate) fn insert(&self, piece: &[u8], ids: &[u32]) {
         if InlineIdsCache::fits(piece, ids) {
             self.inline.insert(piece, ids);
@@ -318,6 +326,22 @@ impl InlineIdsCache {
             }
         }
         None
+    }
+
+    fn prefetch(&self, piece: &[u8]) {
+        let (Some(slots), Some(key)) = (self.slots.get(), InlineKey::new(piece)) else {
+            return;
+        };
+        let slot: *const InlineSlot = &slots[key.first_slot];
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch only hints the cache; it reads nothing and cannot fault, and the
+        // pointer is to a live slot anyway.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch(slot.cast::<i8>(), _MM_HINT_T0);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = slot;
     }
 
     #[cfg(test)]

@@ -71,7 +71,11 @@ impl Scanner<'_> {
                 }
             }
             Scanner::ByteLevel(options) => {
-                let Scratch { spaced, mapped } = scratch;
+                let Scratch {
+                    spaced,
+                    mapped,
+                    pieces,
+                } = scratch;
                 let text = if options.add_prefix_space && !segment.starts_with(' ') {
                     spaced.clear();
                     spaced.push(' ');
@@ -85,13 +89,36 @@ impl Scanner<'_> {
                 if !options.use_regex {
                     return model.tokenize_byte_level_ids(text, mapped, out);
                 }
-                for (a, b) in Gpt2Pieces::new(text) {
-                    model.tokenize_byte_level_ids(&text[a..b], mapped, out)?;
-                }
-                Ok(())
+                pieces.clear();
+                pieces.extend(Gpt2Pieces::new(text));
+                with_prefetch(
+                    pieces,
+                    |a, b| model.prefetch_byte_level_ids(&text[a..b]),
+                    |a, b| model.tokenize_byte_level_ids(&text[a..b], mapped, out),
+                )
             }
         }
     }
+}
+
+/// `tokenize` each piece in order, each `prefetch`ed a few pieces ahead: the cache slots of the
+/// next pieces load from memory while this one is looked up, instead of one after another.
+fn with_prefetch(
+    pieces: &[(usize, usize)],
+    prefetch: impl Fn(usize, usize),
+    mut tokenize: impl FnMut(usize, usize) -> Result<()>,
+) -> Result<()> {
+    const AHEAD: usize = 8;
+    for &(a, b) in pieces.iter().take(AHEAD) {
+        prefetch(a, b);
+    }
+    for (i, &(a, b)) in pieces.iter().enumerate() {
+        if let Some(&(c, d)) = pieces.get(i + AHEAD) {
+            prefetch(c, d);
+        }
+        tokenize(a, b)?;
+    }
+    Ok(())
 }
 
 /// Buffers the byte-level scan reuses from piece to piece.
@@ -99,6 +126,8 @@ impl Scanner<'_> {
 struct Scratch {
     spaced: String,
     mapped: String,
+    /// The byte ranges of a segment's pieces (prefetching needs the next ones ahead).
+    pieces: Vec<(usize, usize)>,
 }
 
 impl Tokenizer {
