@@ -44,8 +44,8 @@ impl Default for WordPieceOptions {
 }
 
 /// A WordPiece model. Deserializes from (and serializes to) the `model` object of a
-/// `tokenizer.json` with `"type": "WordPiece"`.
-#[derive(Debug, Serialize, Deserialize)]
+/// `tokenizer.json` with `"type": "WordPiece"`. A clone starts with an empty cache.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "WordPieceConfig", into = "WordPieceConfig")]
 pub struct WordPiece {
     vocab: VocabTable,
@@ -298,19 +298,6 @@ impl Model for WordPiece {
     }
 }
 
-impl Clone for WordPiece {
-    /// A clone starts with an empty cache.
-    fn clone(&self) -> Self {
-        WordPiece {
-            vocab: self.vocab.clone(),
-            options: self.options.clone(),
-            max_token_len: self.max_token_len,
-            tries: self.tries.clone(),
-            ids_cache: PieceIdsCache::new(),
-        }
-    }
-}
-
 fn default_unk_token() -> String {
     WordPieceOptions::default().unk_token
 }
@@ -478,25 +465,9 @@ mod tests {
         // the cached ids path (twice in parallel: misses, then hits; once more after
         // `clear_cache`) and by the uncached token path.
         use rayon::prelude::*;
-        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
-        let mut words: Vec<String> = Vec::new();
-        for lang in ["en", "de", "pl", "ru", "zh"] {
-            let text = std::fs::read_to_string(format!("{shared}/corpus/{lang}.txt")).unwrap();
-            let runs: Vec<&str> = text
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .take(20_000)
-                .collect();
-            words.extend(runs.iter().map(|w| w.to_lowercase()));
-            words.extend(runs.chunks(4).map(|c| c.concat()));
-            words.extend(runs.chunks(30).map(|c| c.concat()));
-        }
+        let words = real_words(20_000, &[4, 30]);
         for name in ["bert-uncased", "bert-cased-wordpiece"] {
-            let json =
-                std::fs::read_to_string(format!("{shared}/tokenizers/{name}/tokenizer.json"))
-                    .unwrap();
-            let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-            let mut model: WordPiece = serde_json::from_value(value["model"].clone()).unwrap();
+            let mut model = shared_model(name);
             let unk = model.token_to_id("[UNK]").unwrap();
             let expected: Vec<Vec<u32>> = words
                 .iter()
@@ -554,28 +525,41 @@ mod tests {
         Some(out)
     }
 
-    #[test]
-    fn trie_walk_finds_what_dropping_chars_finds_on_real_vocabularies() {
-        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
-        let mut words: Vec<String> = Vec::new();
+    const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
+
+    /// Runs of letters and digits as a BERT pre-tokenizer leaves them (`per_language` of each
+    /// of 5 languages, lowercased), and the same runs glued `n` at a time for each `n` in
+    /// `glued` (long words that split into many pieces).
+    fn real_words(per_language: usize, glued: &[usize]) -> Vec<String> {
+        let mut words = Vec::new();
         for lang in ["en", "de", "pl", "ru", "zh"] {
-            let text = std::fs::read_to_string(format!("{shared}/corpus/{lang}.txt")).unwrap();
-            // Runs of letters and digits as a BERT pre-tokenizer leaves them, and the same
-            // runs glued to their neighbours (long words that split into many pieces).
+            let text = std::fs::read_to_string(format!("{SHARED}/corpus/{lang}.txt")).unwrap();
             let runs: Vec<&str> = text
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|w| !w.is_empty())
-                .take(3000)
+                .take(per_language)
                 .collect();
             words.extend(runs.iter().map(|w| w.to_lowercase()));
-            words.extend(runs.chunks(4).map(|c| c.concat()));
+            for &n in glued {
+                words.extend(runs.chunks(n).map(|c| c.concat()));
+            }
         }
+        words
+    }
+
+    /// The WordPiece model of a shared `tokenizer.json`.
+    fn shared_model(name: &str) -> WordPiece {
+        let json =
+            std::fs::read_to_string(format!("{SHARED}/tokenizers/{name}/tokenizer.json")).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        serde_json::from_value(value["model"].clone()).unwrap()
+    }
+
+    #[test]
+    fn trie_walk_finds_what_dropping_chars_finds_on_real_vocabularies() {
+        let words = real_words(3000, &[4]);
         for name in ["bert-uncased", "bert-cased-wordpiece"] {
-            let json =
-                std::fs::read_to_string(format!("{shared}/tokenizers/{name}/tokenizer.json"))
-                    .unwrap();
-            let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-            let model: WordPiece = serde_json::from_value(value["model"].clone()).unwrap();
+            let model = shared_model(name);
             let mut split = 0;
             for word in &words {
                 let mut ours = Vec::new();
