@@ -51,7 +51,8 @@ pub struct BpeOptions {
 
 /// A BPE model. Deserializes from (and serializes to) the `model` object of a `tokenizer.json`
 /// with `"type": "BPE"`.
-#[derive(Serialize, Deserialize)]
+/// A clone starts with empty caches (the caches' `Clone` makes them empty).
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "BpeConfig", into = "BpeConfig")]
 pub struct Bpe {
     vocab: VocabTable,
@@ -592,23 +593,6 @@ impl Model for Bpe {
 
     fn vocab_size(&self) -> usize {
         self.vocab.len()
-    }
-}
-
-impl Clone for Bpe {
-    /// A clone starts with an empty cache.
-    fn clone(&self) -> Self {
-        Bpe {
-            vocab: self.vocab.clone(),
-            merges: self.merges.clone(),
-            merges_ranked_after_parts: self.merges_ranked_after_parts,
-            options: self.options.clone(),
-            unk_id: self.unk_id,
-            byte_ids: self.byte_ids.clone(),
-            dropout: self.dropout,
-            cache: PieceCache::new(),
-            raw_ids_cache: PieceIdsCache::new(),
-        }
     }
 }
 

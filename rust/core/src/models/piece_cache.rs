@@ -34,6 +34,13 @@ struct Entry<V> {
     value: Box<[V]>,
 }
 
+/// A clone starts empty, as [`PieceIdsCache`]'s.
+impl<V> Clone for PieceCache<V> {
+    fn clone(&self) -> Self {
+        PieceCache::new()
+    }
+}
+
 impl<V> PieceCache<V> {
     const SLOTS: usize = 1 << 17;
     const MAX_ENTRIES: usize = Self::SLOTS / 2;
@@ -161,6 +168,14 @@ impl PieceIdsCache {
     pub(crate) fn clear(&mut self) {
         self.inline.clear();
         self.spilled.clear();
+    }
+}
+
+/// A clone starts empty: cached entries are only a speed-up, and a model's clone (a
+/// reconfigured tokenizer, another thread's copy) refills its own.
+impl Clone for PieceIdsCache {
+    fn clone(&self) -> Self {
+        PieceIdsCache::new()
     }
 }
 

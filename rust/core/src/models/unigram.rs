@@ -37,7 +37,8 @@ pub const UNK_PENALTY: f64 = 10.0;
 /// A Unigram model. Deserializes from (and serializes to) the `model` object of a
 /// `tokenizer.json` with `"type": "Unigram"`: `{"unk_id": 0, "vocab": [["<unk>", 0.0], ...],
 /// "byte_fallback": false}`.
-#[derive(Deserialize)]
+/// A clone starts with an empty cache (the cache's `Clone` makes it empty).
+#[derive(Clone, Deserialize)]
 #[serde(try_from = "UnigramConfig")]
 pub struct Unigram {
     /// `(token, score)` by id.
@@ -268,22 +269,6 @@ impl Model for Unigram {
 
     fn vocab_size(&self) -> usize {
         self.pieces.len()
-    }
-}
-
-impl Clone for Unigram {
-    /// A clone starts with an empty cache.
-    fn clone(&self) -> Self {
-        Unigram {
-            pieces: self.pieces.clone(),
-            ids: self.ids.clone(),
-            trie: self.trie.clone(),
-            unk_id: self.unk_id,
-            unk_score: self.unk_score,
-            byte_fallback: self.byte_fallback,
-            byte_ids: self.byte_ids.clone(),
-            cache: PieceCache::new(),
-        }
     }
 }
 
