@@ -78,6 +78,21 @@ pub struct Bpe {
 }
 
 impl Bpe {
+    /// The ids of a raw byte-level piece the cache does not hold, appended to `out` and stored
+    /// in the cache.
+    fn tokenize_raw_piece_uncached(
+        &self,
+        raw: &str,
+        mapped: &mut String,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        crate::utils::byte_level_spelling(raw, mapped);
+        let start = out.len();
+        self.tokenize_ids(mapped, out)?;
+        self.raw_ids_cache.insert(raw.as_bytes(), &out[start..]);
+        Ok(())
+    }
+
     /// Builds a model from `(token, id)` entries, merges in rank order, and options.
     ///
     /// Fails when a merge's parts or its result are not in the vocabulary.
@@ -559,10 +574,6 @@ impl Model for Bpe {
         Ok(())
     }
 
-    fn prefetch_byte_level_ids(&self, piece: &str) {
-        self.raw_ids_cache.prefetch(piece.as_bytes());
-    }
-
     fn tokenize_byte_level_ids(
         &self,
         raw: &str,
@@ -572,11 +583,20 @@ impl Model for Bpe {
         if self.raw_ids_cache.extend_with_ids(raw.as_bytes(), out) {
             return Ok(());
         }
-        crate::utils::byte_level_spelling(raw, mapped);
-        let start = out.len();
-        self.tokenize_ids(mapped, out)?;
-        self.raw_ids_cache.insert(raw.as_bytes(), &out[start..]);
-        Ok(())
+        self.tokenize_raw_piece_uncached(raw, mapped, out)
+    }
+
+    fn tokenize_byte_level_pieces_ids(
+        &self,
+        text: &str,
+        pieces: &[(usize, usize)],
+        mapped: &mut String,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        self.raw_ids_cache
+            .extend_with_pieces(text.as_bytes(), pieces, out, |a, b, out| {
+                self.tokenize_raw_piece_uncached(&text[a..b], mapped, out)
+            })
     }
 
     fn token_to_id(&self, token: &str) -> Option<u32> {
@@ -1169,6 +1189,26 @@ mod tests {
         assert_eq!(first_difference(&model.clone()), None);
         model.clear_cache();
         assert_eq!(first_difference(&model), None);
+
+        // The pieces as the raw text they came from, looked up as a pipeline: from an empty
+        // cache, then from a full one.
+        let text: String = pieces.concat();
+        let mut ranges = Vec::new();
+        let mut at = 0;
+        for p in &pieces {
+            ranges.push((at, at + p.len()));
+            at += p.len();
+        }
+        let expected_ids: Vec<u32> = expected.concat();
+        model.clear_cache();
+        for round in ["cold", "warm"] {
+            let mut out = Vec::new();
+            let mut mapped = String::new();
+            model
+                .tokenize_byte_level_pieces_ids(&text, &ranges, &mut mapped, &mut out)
+                .unwrap();
+            assert!(out == expected_ids, "{round} cache: ids differ");
+        }
     }
 
     impl Bpe {

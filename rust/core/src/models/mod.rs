@@ -50,10 +50,36 @@ pub trait Model {
         crate::utils::byte_level_spelling(raw, mapped);
         self.tokenize_ids(mapped, out)
     }
-    /// A hint that [`Model::tokenize_byte_level_ids`] of the raw `piece` comes soon: a model
-    /// with a cache may start loading the memory its lookup will read. Results never depend on
-    /// it.
-    fn prefetch_byte_level_ids(&self, _piece: &str) {}
+    /// [`Model::tokenize_ids`] of each piece `text[a..b]` of `pieces`, in order, with the same
+    /// ids. A model with a cache may look the pieces up as a pipeline (see
+    /// [`piece_cache::PieceIdsCache::extend_with_pieces`]); `text` may run past the last piece
+    /// (zero padding that lets the cache read keys in whole words), and only the pieces are
+    /// tokenized.
+    fn tokenize_pieces_ids(
+        &self,
+        text: &str,
+        pieces: &[(usize, usize)],
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        for &(a, b) in pieces {
+            self.tokenize_ids(&text[a..b], out)?;
+        }
+        Ok(())
+    }
+    /// [`Model::tokenize_pieces_ids`] for raw `ByteLevel` pieces: each piece's ids are those of
+    /// [`Model::tokenize_byte_level_ids`].
+    fn tokenize_byte_level_pieces_ids(
+        &self,
+        text: &str,
+        pieces: &[(usize, usize)],
+        mapped: &mut String,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        for &(a, b) in pieces {
+            self.tokenize_byte_level_ids(&text[a..b], mapped, out)?;
+        }
+        Ok(())
+    }
     fn token_to_id(&self, token: &str) -> Option<u32>;
     fn id_to_token(&self, id: u32) -> Option<&str>;
     fn vocab(&self) -> HashMap<String, u32>;
@@ -99,8 +125,23 @@ impl Model for ModelWrapper {
     ) -> Result<()> {
         self.inner().tokenize_byte_level_ids(raw, mapped, out)
     }
-    fn prefetch_byte_level_ids(&self, piece: &str) {
-        self.inner().prefetch_byte_level_ids(piece)
+    fn tokenize_pieces_ids(
+        &self,
+        text: &str,
+        pieces: &[(usize, usize)],
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        self.inner().tokenize_pieces_ids(text, pieces, out)
+    }
+    fn tokenize_byte_level_pieces_ids(
+        &self,
+        text: &str,
+        pieces: &[(usize, usize)],
+        mapped: &mut String,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        self.inner()
+            .tokenize_byte_level_pieces_ids(text, pieces, mapped, out)
     }
     fn token_to_id(&self, token: &str) -> Option<u32> {
         self.inner().token_to_id(token)

@@ -61,6 +61,17 @@ pub struct WordPiece {
 }
 
 impl WordPiece {
+    /// The ids of a word the ids cache does not hold, appended to `out` and stored in the cache.
+    fn tokenize_word_uncached(&self, piece: &str, out: &mut Vec<u32>) -> Result<()> {
+        let mark = out.len();
+        if self.too_long(piece) || !self.split_greedy(piece, |id, _, _| out.push(id)) {
+            out.truncate(mark);
+            out.push(self.unk_id(piece)?);
+        }
+        self.ids_cache.insert(piece.as_bytes(), &out[mark..]);
+        Ok(())
+    }
+
     /// Builds a model from `(token, id)` entries. The unknown token need not be in the
     /// vocabulary until a piece needs it.
     pub fn new(
@@ -272,13 +283,19 @@ impl Model for WordPiece {
         if self.ids_cache.extend_with_ids(piece.as_bytes(), out) {
             return Ok(());
         }
-        let mark = out.len();
-        if self.too_long(piece) || !self.split_greedy(piece, |id, _, _| out.push(id)) {
-            out.truncate(mark);
-            out.push(self.unk_id(piece)?);
-        }
-        self.ids_cache.insert(piece.as_bytes(), &out[mark..]);
-        Ok(())
+        self.tokenize_word_uncached(piece, out)
+    }
+
+    fn tokenize_pieces_ids(
+        &self,
+        text: &str,
+        pieces: &[(usize, usize)],
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        self.ids_cache
+            .extend_with_pieces(text.as_bytes(), pieces, out, |a, b, out| {
+                self.tokenize_word_uncached(&text[a..b], out)
+            })
     }
 
     fn token_to_id(&self, token: &str) -> Option<u32> {
@@ -499,6 +516,22 @@ mod tests {
             assert_eq!(first_difference(&model.clone()), None);
             model.clear_cache();
             assert_eq!(first_difference(&model), None);
+
+            // All the words as the pieces of one text, looked up as a pipeline: from an empty
+            // cache (misses stored as they come), then from a full one.
+            let mut text = String::new();
+            let mut pieces = Vec::new();
+            for w in &words {
+                pieces.push((text.len(), text.len() + w.len()));
+                text.push_str(w);
+            }
+            let expected_ids: Vec<u32> = expected.concat();
+            model.clear_cache();
+            for round in ["cold", "warm"] {
+                let mut out = Vec::new();
+                model.tokenize_pieces_ids(&text, &pieces, &mut out).unwrap();
+                assert!(out == expected_ids, "{name}, {round} cache: ids differ");
+            }
         }
     }
 

@@ -51,82 +51,68 @@ impl Scanner<'_> {
             Scanner::Whole => model.tokenize_ids(segment, out),
             Scanner::Bert => {
                 // Whitespace separates words and is dropped; each punctuation char is a word.
+                let Scratch { text, pieces, .. } = scratch;
+                pieces.clear();
                 let mut word_start = None;
                 for (i, c) in segment.char_indices() {
                     let space = c.is_whitespace();
                     if space || is_bert_punctuation(c) {
                         if let Some(start) = word_start.take() {
-                            model.tokenize_ids(&segment[start..i], out)?;
+                            pieces.push((start, i));
                         }
                         if !space {
-                            model.tokenize_ids(&segment[i..i + c.len_utf8()], out)?;
+                            pieces.push((i, i + c.len_utf8()));
                         }
                     } else if word_start.is_none() {
                         word_start = Some(i);
                     }
                 }
-                match word_start {
-                    Some(start) => model.tokenize_ids(&segment[start..], out),
-                    None => Ok(()),
+                if let Some(start) = word_start {
+                    pieces.push((start, segment.len()));
                 }
+                text.clear();
+                text.push_str(segment);
+                text.push_str(KEY_PADDING);
+                model.tokenize_pieces_ids(text, pieces, out)
             }
             Scanner::ByteLevel(options) => {
                 let Scratch {
-                    spaced,
+                    text,
                     mapped,
                     pieces,
                 } = scratch;
-                let text = if options.add_prefix_space && !segment.starts_with(' ') {
-                    spaced.clear();
-                    spaced.push(' ');
-                    spaced.push_str(segment);
-                    spaced.as_str()
-                } else {
-                    segment
-                };
+                text.clear();
+                if options.add_prefix_space && !segment.starts_with(' ') {
+                    text.push(' ');
+                }
+                text.push_str(segment);
                 // The model rewrites each piece's bytes as printable chars (or finds the piece's
                 // ids by its raw text), as the full path's `ByteLevel` does.
                 if !options.use_regex {
                     return model.tokenize_byte_level_ids(text, mapped, out);
                 }
+                let end = text.len();
                 pieces.clear();
-                pieces.extend(Gpt2Pieces::new(text));
-                with_prefetch(
-                    pieces,
-                    |a, b| model.prefetch_byte_level_ids(&text[a..b]),
-                    |a, b| model.tokenize_byte_level_ids(&text[a..b], mapped, out),
-                )
+                pieces.extend(Gpt2Pieces::new(&text[..end]));
+                // Zero bytes past the last piece let the cache read every piece's key as whole
+                // words (see `Model::tokenize_pieces_ids`).
+                text.push_str(KEY_PADDING);
+                model.tokenize_byte_level_pieces_ids(text, pieces, mapped, out)
             }
         }
     }
 }
 
-/// `tokenize` each piece in order, each `prefetch`ed a few pieces ahead: the cache slots of the
-/// next pieces load from memory while this one is looked up, instead of one after another.
-fn with_prefetch(
-    pieces: &[(usize, usize)],
-    prefetch: impl Fn(usize, usize),
-    mut tokenize: impl FnMut(usize, usize) -> Result<()>,
-) -> Result<()> {
-    const AHEAD: usize = 8;
-    for &(a, b) in pieces.iter().take(AHEAD) {
-        prefetch(a, b);
-    }
-    for (i, &(a, b)) in pieces.iter().enumerate() {
-        if let Some(&(c, d)) = pieces.get(i + AHEAD) {
-            prefetch(c, d);
-        }
-        tokenize(a, b)?;
-    }
-    Ok(())
-}
+/// Enough zero bytes after a segment for the longest key a piece cache reads in whole words.
+const KEY_PADDING: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
 
-/// Buffers the byte-level scan reuses from piece to piece.
+/// Buffers the byte-level scan reuses from segment to segment.
 #[derive(Default)]
 struct Scratch {
-    spaced: String,
+    /// The segment (with its prefix space, if `ByteLevel` adds one), then [`KEY_PADDING`].
+    text: String,
     mapped: String,
-    /// The byte ranges of a segment's pieces (prefetching needs the next ones ahead).
+    /// The byte ranges of the segment's pieces (BERT's words) in `text`.
     pieces: Vec<(usize, usize)>,
 }
 
