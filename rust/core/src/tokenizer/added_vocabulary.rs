@@ -198,10 +198,24 @@ impl AddedVocabulary {
 
     /// Find the added tokens in `text`: a cover of `text` by `(Option<id>, byte range)`.
     fn find_matches(&self, text: &str, matcher: &Matcher) -> Vec<(Option<u32>, (usize, usize))> {
-        let Some(automaton) = &matcher.automaton else {
-            return vec![(None, (0, text.len()))];
-        };
         let mut out = Vec::new();
+        self.find_matches_into(text, matcher, &mut out);
+        out
+    }
+
+    /// [`AddedVocabulary::find_matches`] into `out`, cleared first (the ids-only path reuses one
+    /// buffer for every text).
+    fn find_matches_into(
+        &self,
+        text: &str,
+        matcher: &Matcher,
+        out: &mut Vec<(Option<u32>, (usize, usize))>,
+    ) {
+        out.clear();
+        let Some(automaton) = &matcher.automaton else {
+            out.push((None, (0, text.len())));
+            return;
+        };
         let mut done = 0;
         for m in automaton.find_iter(text) {
             let id = matcher.ids[m.pattern().as_usize()];
@@ -245,18 +259,21 @@ impl AddedVocabulary {
         if done < text.len() || out.is_empty() {
             out.push((None, (done, text.len())));
         }
-        out
     }
 
-    /// The added tokens matched in the raw input: a cover of `text` by `(Option<id>, byte range)`
-    /// (`None`: text between matches, still to normalize).
-    pub(crate) fn raw_segments(&self, text: &str) -> Vec<(Option<u32>, (usize, usize))> {
-        self.find_matches(text, &self.raw_matcher)
+    /// The added tokens matched in the raw input into `out` (cleared first): a cover of `text`
+    /// by `(Option<id>, byte range)` (`None`: text between matches, still to normalize).
+    pub(crate) fn raw_segments(&self, text: &str, out: &mut Vec<(Option<u32>, (usize, usize))>) {
+        self.find_matches_into(text, &self.raw_matcher, out);
     }
 
     /// The added tokens matched in normalized text, as [`AddedVocabulary::raw_segments`].
-    pub(crate) fn normalized_segments(&self, text: &str) -> Vec<(Option<u32>, (usize, usize))> {
-        self.find_matches(text, &self.normalized_matcher)
+    pub(crate) fn normalized_segments(
+        &self,
+        text: &str,
+        out: &mut Vec<(Option<u32>, (usize, usize))>,
+    ) {
+        self.find_matches_into(text, &self.normalized_matcher, out);
     }
 
     fn split_on_matches(&self, n: NormalizedString, matcher: &Matcher) -> Vec<Split> {

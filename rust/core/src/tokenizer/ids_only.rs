@@ -10,6 +10,7 @@
 //! pre-tokenizers go through the full path and keep only its ids, so every tokenizer gets the
 //! same answer either way; the parity tests hold both paths to Hugging Face's ids.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::{EncodeInput, Encoding, InputSequence, NormalizedString, OffsetType, Tokenizer};
@@ -106,7 +107,7 @@ impl Scanner<'_> {
 /// Enough zero bytes after a segment for the longest key a piece cache reads in whole words.
 const KEY_PADDING: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
 
-/// Buffers the byte-level scan reuses from segment to segment.
+/// Buffers the scans reuse from segment to segment.
 #[derive(Default)]
 struct Scratch {
     /// The segment (with its prefix space, if `ByteLevel` adds one), then [`KEY_PADDING`].
@@ -114,6 +115,38 @@ struct Scratch {
     mapped: String,
     /// The byte ranges of the segment's pieces (BERT's words) in `text`.
     pieces: Vec<(usize, usize)>,
+}
+
+/// The buffers of [`Tokenizer::append_text_ids`] for one text.
+#[derive(Default)]
+struct TextScratch {
+    raw_segments: Vec<(Option<u32>, (usize, usize))>,
+    normalized_segments: Vec<(Option<u32>, (usize, usize))>,
+    bert_normalized: String,
+    scan: Scratch,
+}
+
+impl TextScratch {
+    /// Buffers grown past this many bytes (by a long text) are dropped after it rather than
+    /// kept by the thread.
+    const KEPT_BYTES: usize = 1 << 16;
+
+    fn trim(&mut self) {
+        let bytes = self.scan.text.capacity()
+            + self.scan.mapped.capacity()
+            + self.bert_normalized.capacity()
+            + 16 * self.scan.pieces.capacity()
+            + 24 * (self.raw_segments.capacity() + self.normalized_segments.capacity());
+        if bytes > Self::KEPT_BYTES {
+            *self = TextScratch::default();
+        }
+    }
+}
+
+thread_local! {
+    /// Each thread's buffers for the ids path, kept from text to text: a batch allocates them
+    /// once per thread instead of several times per text.
+    static TEXT_SCRATCH: RefCell<TextScratch> = RefCell::default();
 }
 
 impl Tokenizer {
@@ -131,9 +164,33 @@ impl Tokenizer {
             out.extend(self.encode_text(text, 0, None, OffsetType::Byte)?.ids);
             return Ok(());
         };
-        let mut scratch = Scratch::default();
-        let mut bert_normalized = String::new();
-        for (id, (a, b)) in self.added_vocabulary.raw_segments(text) {
+        TEXT_SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let done = self.append_scanned_ids(text, &scanner, &mut scratch, out);
+                scratch.trim();
+                done
+            }
+            // Only a model calling back into this path could get here; fresh buffers keep it
+            // correct.
+            Err(_) => self.append_scanned_ids(text, &scanner, &mut TextScratch::default(), out),
+        })
+    }
+
+    fn append_scanned_ids(
+        &self,
+        text: &str,
+        scanner: &Scanner,
+        scratch: &mut TextScratch,
+        out: &mut Vec<u32>,
+    ) -> Result<()> {
+        let TextScratch {
+            raw_segments,
+            normalized_segments,
+            bert_normalized,
+            scan,
+        } = scratch;
+        self.added_vocabulary.raw_segments(text, raw_segments);
+        for &(id, (a, b)) in raw_segments.iter() {
             if let Some(id) = id {
                 out.push(id);
                 continue;
@@ -146,7 +203,7 @@ impl Tokenizer {
             let segment = match &self.normalizer {
                 None => &text[a..b],
                 Some(NormalizerWrapper::BertNormalizer(n))
-                    if n.normalize_without_alignments(&text[a..b], &mut bert_normalized) =>
+                    if n.normalize_without_alignments(&text[a..b], bert_normalized) =>
                 {
                     bert_normalized.as_str()
                 }
@@ -157,10 +214,12 @@ impl Tokenizer {
                     normalized.get()
                 }
             };
-            for (id, (c, d)) in self.added_vocabulary.normalized_segments(segment) {
+            self.added_vocabulary
+                .normalized_segments(segment, normalized_segments);
+            for &(id, (c, d)) in normalized_segments.iter() {
                 match id {
                     Some(id) => out.push(id),
-                    None if c < d => scanner.ids(&segment[c..d], &self.model, &mut scratch, out)?,
+                    None if c < d => scanner.ids(&segment[c..d], &self.model, scan, out)?,
                     None => {}
                 }
             }
