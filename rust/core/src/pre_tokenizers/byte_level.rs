@@ -270,6 +270,32 @@ mod tests {
     }
 
     #[test]
+    fn scan_matches_the_regex_on_real_text() {
+        // GPT-2's pattern as a regex, on paragraphs of all 7 languages and on runs of letters
+        // of many lengths next to digits, marks, spaces and non-ASCII letters.
+        let pattern = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+        let regex = fancy_regex::Regex::new(pattern).unwrap();
+        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
+        let mut texts = Vec::new();
+        for lang in ["en", "de", "es", "it", "pl", "ru", "zh"] {
+            let text = std::fs::read_to_string(format!("{shared}/{lang}.txt")).unwrap();
+            texts.extend(text.split("\n\n").take(300).map(str::to_owned));
+        }
+        for n in 0..20 {
+            for tail in ["", "1", "é", "\u{301}", " ", "!", "Ž", "x\u{0}"] {
+                texts.push(format!("{} {}{tail}ab", "a".repeat(n), "B".repeat(n)));
+            }
+        }
+        for text in &texts {
+            let expected: Vec<(usize, usize)> = regex
+                .find_iter(text)
+                .map(|m| m.map(|m| (m.start(), m.end())).unwrap())
+                .collect();
+            assert_eq!(gpt2_pieces(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
     fn bytes_become_printable_chars() {
         let pre = ByteLevel {
             add_prefix_space: false,
