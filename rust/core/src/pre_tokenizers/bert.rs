@@ -8,12 +8,19 @@ use crate::tokenizer::{PreTokenizedString, SplitDelimiterBehavior};
 use crate::Result;
 
 /// BERT's punctuation: ASCII punctuation (which includes symbols like `$` and `^`) plus Unicode P*.
+/// Inlined into the scans for its ASCII test; the table search stays out of line.
+#[inline]
 pub(crate) fn is_bert_punctuation(c: char) -> bool {
     // Every ASCII char of a Unicode punctuation category is ASCII punctuation, so ASCII is
     // answered without the binary search over Unicode's tables.
     if c.is_ascii() {
         return c.is_ascii_punctuation();
     }
+    is_unicode_punctuation(c)
+}
+
+#[inline(never)]
+fn is_unicode_punctuation(c: char) -> bool {
     c.is_punctuation()
 }
 
