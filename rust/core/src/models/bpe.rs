@@ -385,8 +385,19 @@ impl Bpe {
     /// bucket's entry is stale, as in the heap, when its pair no longer has its rank.
     fn merge_symbols_rank_by_rank(&self, symbols: &mut [Symbol]) {
         let mut queue = RankBuckets::default();
+        // The last pair looked up and its merge: long runs of one char ask for one pair again
+        // and again.
+        let mut last: Option<(Pair, Option<(u32, u32)>)> = None;
+        let mut merge_of = |pair: Pair| match last {
+            Some((last_pair, merge)) if last_pair == pair => merge,
+            _ => {
+                let merge = self.merges.get(&pair).copied();
+                last = Some((pair, merge));
+                merge
+            }
+        };
         for (pos, w) in symbols.windows(2).enumerate() {
-            if let Some(&(rank, _)) = self.merges.get(&(w[0].id, w[1].id)) {
+            if let Some((rank, _)) = merge_of((w[0].id, w[1].id)) {
                 queue.push(rank, pos as u32);
             }
         }
@@ -398,7 +409,7 @@ impl Bpe {
                     continue;
                 }
                 let right = symbols[left.next as usize];
-                let Some(&(pair_rank, merged)) = self.merges.get(&(left.id, right.id)) else {
+                let Some((pair_rank, merged)) = merge_of((left.id, right.id)) else {
                     continue;
                 };
                 if pair_rank != rank {
@@ -457,32 +468,66 @@ struct Symbol {
 
 /// Candidate merges of a long piece: the positions waiting at each rank, and the ranks that
 /// have positions, smallest first.
+/// Two adjacent token ids, the key of a merge.
+type Pair = (u32, u32);
+
 #[derive(Default)]
 struct RankBuckets {
     ranks: BinaryHeap<Reverse<u32>>,
-    bucket_of_rank: FxHashMap<u32, Vec<u32>>,
+    /// Rank → the index of its bucket in `buckets`.
+    bucket_of_rank: FxHashMap<u32, usize>,
+    buckets: Vec<Vec<u32>>,
+    /// Indices of `buckets` that `pop` emptied, for new ranks.
+    free: Vec<usize>,
     /// Emptied buckets, kept for their allocations.
     spare: Vec<Vec<u32>>,
+    /// The rank pushed last and its bucket's index: a run of one char pushes one rank many
+    /// times in a row, and this skips the map for all but the first.
+    last: Option<(u32, usize)>,
 }
 
 impl RankBuckets {
     fn push(&mut self, rank: u32, pos: u32) {
-        let spare = &mut self.spare;
-        let ranks = &mut self.ranks;
-        self.bucket_of_rank
-            .entry(rank)
-            .or_insert_with(|| {
-                ranks.push(Reverse(rank));
-                spare.pop().unwrap_or_default()
-            })
-            .push(pos);
+        let index = match self.last {
+            Some((last_rank, index)) if last_rank == rank => index,
+            _ => {
+                let index = match self.bucket_of_rank.get(&rank) {
+                    Some(&index) => index,
+                    None => self.new_bucket(rank),
+                };
+                self.last = Some((rank, index));
+                index
+            }
+        };
+        self.buckets[index].push(pos);
+    }
+
+    fn new_bucket(&mut self, rank: u32) -> usize {
+        self.ranks.push(Reverse(rank));
+        let bucket = self.spare.pop().unwrap_or_default();
+        let index = match self.free.pop() {
+            Some(index) => {
+                self.buckets[index] = bucket;
+                index
+            }
+            None => {
+                self.buckets.push(bucket);
+                self.buckets.len() - 1
+            }
+        };
+        self.bucket_of_rank.insert(rank, index);
+        index
     }
 
     /// The lowest rank and its positions (in the order they were pushed).
     fn pop(&mut self) -> Option<(u32, Vec<u32>)> {
         let Reverse(rank) = self.ranks.pop()?;
-        let positions = self.bucket_of_rank.remove(&rank).unwrap_or_default();
-        Some((rank, positions))
+        let index = self.bucket_of_rank.remove(&rank)?;
+        if self.last.is_some_and(|(last_rank, _)| last_rank == rank) {
+            self.last = None;
+        }
+        self.free.push(index);
+        Some((rank, std::mem::take(&mut self.buckets[index])))
     }
 
     fn recycle(&mut self, mut positions: Vec<u32>) {
