@@ -3,6 +3,7 @@
 
 pub mod bpe;
 mod piece_cache;
+pub(crate) use piece_cache::KEY_READ_BYTES;
 pub mod unigram;
 pub mod word_level;
 pub mod wordpiece;

@@ -231,6 +231,10 @@ impl std::fmt::Debug for PieceIdsCache {
     }
 }
 
+/// How many bytes from a piece's start [`PieceIdsCache::extend_with_pieces`] reads its key from:
+/// callers that pad their text with this many bytes get whole-word reads for every piece.
+pub(crate) const KEY_READ_BYTES: usize = InlineIdsCache::MAX_KEY_LEN;
+
 /// How many pieces ahead [`PieceIdsCache::extend_with_pieces`] prefetches: enough slot loads in
 /// flight to cover a miss to memory (8 measured best on GPT-2; BERT's words gained nothing).
 const PIPELINE: usize = 8;

@@ -106,6 +106,7 @@ impl Scanner<'_> {
 
 /// Enough zero bytes after a segment for the longest key a piece cache reads in whole words.
 const KEY_PADDING: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+const _: () = assert!(KEY_PADDING.len() == crate::models::KEY_READ_BYTES);
 
 /// Buffers the scans reuse from segment to segment.
 #[derive(Default)]
