@@ -522,7 +522,11 @@ impl RankBuckets {
     /// The lowest rank and its positions (in the order they were pushed).
     fn pop(&mut self) -> Option<(u32, Vec<u32>)> {
         let Reverse(rank) = self.ranks.pop()?;
-        let index = self.bucket_of_rank.remove(&rank)?;
+        // Every queued rank has a bucket; were one missing, its rank would just hold nothing,
+        // as before, rather than end the merging.
+        let Some(index) = self.bucket_of_rank.remove(&rank) else {
+            return Some((rank, Vec::new()));
+        };
         if self.last.is_some_and(|(last_rank, _)| last_rank == rank) {
             self.last = None;
         }
