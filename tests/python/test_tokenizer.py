@@ -153,6 +153,31 @@ def test_encode_batch_fast_matches_reference(tokenizers_dir, sample, name):
     assert [e.ids for e in ours.encode_batch_fast(sample)] == [e.ids for e in full]
 
 
+def test_ids_lists_hold_one_reference_per_item(tokenizers_dir):
+    """`.ids` fills its list with shared int objects, taking one reference per item (directly, where the
+    interpreter's layout allows): every list adds exactly its count of references and gives them back when
+    freed, and the lists are ordinary, independent lists."""
+    import gc
+    import sys
+
+    tok = Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))
+    enc = tok.encode_batch_fast(["Hello world, hello world again and again"])[0]
+    ids = enc.ids
+    world = ids[1]
+    per_list = ids.count(world)
+    assert per_list >= 2 and world > 256  # not one of CPython's own small ints
+    before = sys.getrefcount(world)
+    lists = [enc.ids for _ in range(1000)]
+    assert sys.getrefcount(world) == before + 1000 * per_list
+    assert all(lst == ids and lst is not ids for lst in lists)
+    assert gc.is_tracked(lists[0])  # an ordinary list, seen by the cycle collector
+    lists[0].append(lists[0])
+    del lists
+    gc.collect()
+    assert sys.getrefcount(world) == before
+    assert enc.ids == ids
+
+
 def _rows(ids, offsets) -> list[list[int]]:
     return [ids[a:b].tolist() for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
 

@@ -147,8 +147,76 @@ fn id_ints(py: Python<'_>, block: usize) -> &[Py<PyInt>] {
     })
 }
 
+/// The head every CPython object starts with (release builds, without `Py_TRACE_REFS`).
+#[repr(C)]
+struct ObjectHead {
+    refcount: isize,
+    type_object: *mut ffi::PyTypeObject,
+}
+
+/// CPython's `PyListObject`: the head, the length, the item array and its capacity.
+#[repr(C)]
+struct ListHead {
+    head: ObjectHead,
+    len: isize,
+    items: *mut *mut ffi::PyObject,
+    allocated: isize,
+}
+
+/// How a new list of ids is filled. The stable ABI hides the list's item array and makes every
+/// `Py_INCREF` a call, which together cost more than the encode itself on short texts; where a
+/// probe of the running interpreter shows the layout the fast path relies on, the list is
+/// filled as CPython's own list copy fills one.
+#[derive(Clone, Copy)]
+struct ListFill {
+    /// The item array of a list is `ListHead::items` (probed: a list made by the API reads back).
+    direct_items: bool,
+    /// `Py_INCREF` is `refcount += 1`: CPython before 3.12 (no immortal objects), probed.
+    direct_refcount: bool,
+}
+
+static LIST_FILL: PyOnceLock<ListFill> = PyOnceLock::new();
+
+fn list_fill(py: Python<'_>) -> ListFill {
+    *LIST_FILL.get_or_init(py, || {
+        let first = PyInt::new(py, 1_000_003);
+        let second = PyInt::new(py, 1_000_033);
+        let Ok(list) = PyList::new(py, [&first, &second]) else {
+            return ListFill {
+                direct_items: false,
+                direct_refcount: false,
+            };
+        };
+        // SAFETY: reads of a live list and a live int through the layouts above; a build whose
+        // layout differs (a debug build's extra head fields) fails the comparisons and takes
+        // the API path. The increment is undone before anything else runs.
+        unsafe {
+            let raw = list.as_ptr() as *const ListHead;
+            let direct_items = (*raw).head.type_object == &raw mut ffi::PyList_Type
+                && (*raw).len == 2
+                && (*raw).allocated >= 2
+                && *(*raw).items == first.as_ptr()
+                && *(*raw).items.add(1) == second.as_ptr();
+            let int_head = first.as_ptr() as *const ObjectHead;
+            let before = (*int_head).refcount;
+            ffi::Py_IncRef(first.as_ptr());
+            let after = (*int_head).refcount;
+            ffi::Py_DecRef(first.as_ptr());
+            let direct_refcount = py.version_info() < (3, 12)
+                && (*int_head).type_object == &raw mut ffi::PyLong_Type
+                && after == before + 1
+                && (*int_head).refcount == before;
+            ListFill {
+                direct_items,
+                direct_refcount,
+            }
+        }
+    })
+}
+
 /// A Python list of `ids`, with the shared int objects of [`ID_INTS`].
 pub(crate) fn ids_list<'py>(py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py, PyList>> {
+    let fill = list_fill(py);
     // The blocks this list needs, looked up once rather than once per id.
     let max_id = ids.iter().copied().max().unwrap_or(0) as usize;
     let mut blocks: [&[Py<PyInt>]; CACHED_IDS / BLOCK] = [&[]; CACHED_IDS / BLOCK];
@@ -160,19 +228,30 @@ pub(crate) fn ids_list<'py>(py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py,
         *slot = id_ints(py, block);
     }
     let len = isize::try_from(ids.len()).map_err(|_| PyErr::fetch(py))?;
-    // SAFETY: `PyList_New` returns a new reference (or null with an exception set); every slot
-    // is then filled exactly once with an owned reference, which `PyList_SetItem` steals.
+    // SAFETY: `PyList_New` returns a new reference (or null with an exception set) whose `len`
+    // slots are null; every slot is then filled exactly once with an owned reference, either
+    // through `PyList_SetItem` (which steals it) or, where `list_fill` probed the layout, by a
+    // store into the item array, as `PyList_SET_ITEM` does. The GIL is held throughout.
     unsafe {
         let list = ffi::PyList_New(len);
         if list.is_null() {
             return Err(PyErr::fetch(py));
         }
         let list = Bound::from_owned_ptr(py, list);
+        let items = if fill.direct_items {
+            (*(list.as_ptr() as *const ListHead)).items
+        } else {
+            std::ptr::null_mut()
+        };
         for (i, &id) in ids.iter().enumerate() {
             let id = id as usize;
             let item = if id < CACHED_IDS {
                 let p = blocks[id / BLOCK][id % BLOCK].as_ptr();
-                ffi::Py_INCREF(p);
+                if fill.direct_refcount {
+                    (*(p as *mut ObjectHead)).refcount += 1;
+                } else {
+                    ffi::Py_IncRef(p);
+                }
                 p
             } else {
                 let p = ffi::PyLong_FromSize_t(id);
@@ -181,7 +260,11 @@ pub(crate) fn ids_list<'py>(py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py,
                 }
                 p
             };
-            ffi::PyList_SetItem(list.as_ptr(), i as isize, item);
+            if fill.direct_items {
+                *items.add(i) = item;
+            } else {
+                ffi::PyList_SetItem(list.as_ptr(), i as isize, item);
+            }
         }
         Ok(list.cast_into_unchecked())
     }
