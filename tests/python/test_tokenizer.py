@@ -360,6 +360,35 @@ def test_thread_count_controls(tokenizers_dir, corpus_texts):
         ferroformers.set_num_threads(0)
 
 
+@pytest.mark.parametrize("name", ["gpt2", "bert-uncased"])
+def test_encode_batch_fast_with_a_pool_equals_one_thread(tokenizers_dir, corpus_texts, name):
+    """With more than one thread, encode_batch_fast hands the rows over chunk by chunk and builds each id list
+    ahead: the encodings read exactly as with one thread (bert-uncased pads to a fixed 128; batch-longest
+    padding and pairs are covered too), and the list built ahead goes to the first `.ids` read only."""
+    tok = Tokenizer.from_file(str(tokenizers_dir / name / "tokenizer.json"))
+    texts = corpus_texts("en", 500) + ["", "a pair"] + corpus_texts("zh", 200)
+
+    def read(encodings):
+        return [(e.ids, e.type_ids, e.attention_mask, e.special_tokens_mask, len(e)) for e in encodings]
+
+    try:
+        for padding in (None, {"length": None}):
+            if padding is not None:
+                tok.enable_padding(**padding)
+            ferroformers.set_num_threads(1)
+            one = read(tok.encode_batch_fast(texts))
+            one_pairs = read(tok.encode_batch_fast([(t, "second") for t in texts[:100]]))
+            ferroformers.set_num_threads(2)
+            encodings = tok.encode_batch_fast(texts)
+            first = [e.ids for e in encodings]
+            second = [e.ids for e in encodings]
+            assert first == second and all(a is not b for a, b in zip(first, second))
+            assert read(encodings) == one
+            assert read(tok.encode_batch_fast([(t, "second") for t in texts[:100]])) == one_pairs
+    finally:
+        ferroformers.set_num_threads(0)
+
+
 # ----------------------------------------------------------------------------- bad input
 
 

@@ -1,6 +1,6 @@
 //! `Encoding`: the Python view of one encoded input, field for field as `tokenizers.Encoding`.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use ferroformers_core::{Encoding, IdsRow};
 use pyo3::ffi;
@@ -14,6 +14,10 @@ pub struct PyEncoding {
     /// A laid-out row as a full `Encoding`, built the first time a field besides the ids is read:
     /// the ids-only batch paths make one object per text, and most callers read only `ids`.
     full: OnceLock<Box<Encoding>>,
+    /// The ids as a list built ahead, while other threads were still encoding the batch (see
+    /// `PyEncoding::with_ids_list`): the first read of `ids` takes it, later reads build their
+    /// own, so each read still returns a list nobody else holds.
+    ids_ahead: Mutex<Option<Py<PyList>>>,
 }
 
 impl From<Encoding> for PyEncoding {
@@ -27,11 +31,24 @@ impl From<IdsRow> for PyEncoding {
         PyEncoding {
             row,
             full: OnceLock::new(),
+            ids_ahead: Mutex::new(None),
         }
     }
 }
 
 impl PyEncoding {
+    /// An encoding whose first `ids` read is ready: its list is built now, by the caller that
+    /// holds the GIL anyway, rather than later by the reader.
+    pub(crate) fn with_ids_list(py: Python<'_>, row: IdsRow) -> PyResult<Self> {
+        let list = ids_list(py, row.ids())?.unbind();
+        let encoding = PyEncoding::from(row);
+        *encoding
+            .ids_ahead
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(list);
+        Ok(encoding)
+    }
+
     pub(crate) fn encoding(&self) -> &Encoding {
         match &self.row {
             IdsRow::Full(encoding) => encoding,
@@ -44,6 +61,14 @@ impl PyEncoding {
 impl PyEncoding {
     #[getter]
     fn ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let ahead = self
+            .ids_ahead
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(list) = ahead {
+            return Ok(list.into_bound(py));
+        }
         ids_list(py, self.row.ids())
     }
     #[getter]

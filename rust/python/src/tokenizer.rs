@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 use ferroformers_core::tokenizer::{
-    padded_length, AddedToken, DirectionName, EncodeInput, OffsetType, PaddingParams,
+    padded_length, threads, AddedToken, DirectionName, EncodeInput, OffsetType, PaddingParams,
     PaddingStrategy, Tokenizer, TruncationParams, TruncationStrategy,
 };
 use ferroformers_core::{Encoding, Error, IdsRow, RowField};
@@ -282,13 +282,42 @@ impl PyTokenizer {
         input: &Bound<'_, PyAny>,
         is_pretokenized: bool,
         add_special_tokens: bool,
-    ) -> PyResult<Vec<PyEncoding>> {
+    ) -> PyResult<Vec<Py<PyEncoding>>> {
         let items = inputs::batch(input, is_pretokenized)?;
         // Rows, not an `Encoding` each: most callers read only the ids (see `IdsRow`).
-        let rows = self.run(py, |tok| {
-            tok.encode_batch_rows(&items, add_special_tokens, true)
+        if threads::batch_threads() < 2 {
+            let rows = self.run(py, |tok| {
+                tok.encode_batch_rows(&items, add_special_tokens, true)
+            })?;
+            return rows
+                .into_iter()
+                .map(|row| Py::new(py, PyEncoding::from(row)))
+                .collect();
+        }
+        // With a pool, this thread turns each chunk of rows into encodings and their id lists
+        // (the part that needs the GIL) while the pool encodes the next chunks.
+        let mut encodings = Vec::with_capacity(items.len());
+        let mut failed = None;
+        self.run(py, |tok| {
+            tok.encode_batch_rows_streamed(&items, add_special_tokens, true, |rows| {
+                Python::attach(|py| {
+                    for row in rows {
+                        let made = PyEncoding::with_ids_list(py, row).and_then(|e| Py::new(py, e));
+                        match made {
+                            Ok(encoding) => encodings.push(encoding),
+                            Err(e) => {
+                                failed.get_or_insert(e);
+                                return;
+                            }
+                        }
+                    }
+                })
+            })
         })?;
-        Ok(rows.into_iter().map(PyEncoding::from).collect())
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(encodings),
+        }
     }
 
     /// Encode a batch straight into int64 numpy arrays of shape (batch, length) — built in Rust,

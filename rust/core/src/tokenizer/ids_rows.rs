@@ -8,15 +8,22 @@
 //! do not fit the layout (pairs, pre-tokenized words, rows truncation cuts, empty texts) keep
 //! the full ids-only [`Encoding`], so every row reads exactly as the ids-only path's encoding.
 
-use std::sync::Arc;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{mpsc, Arc};
 
 use super::ids_only::ids_encoding;
 use super::{
     padded_length, threads, DirectionName, EncodeInput, Encoding, InputSequence, PaddingParams,
-    Tokenizer,
+    PaddingStrategy, Tokenizer,
 };
 use crate::Result;
 use rayon::prelude::*;
+
+/// How finely a streamed batch is cut: enough chunks per thread that the last one, which the
+/// caller takes alone after the pool is done, is short.
+const STREAM_CHUNKS_PER_THREAD: usize = 8;
+/// Below this many inputs a chunk costs more to hand over than it gains by overlapping.
+const MIN_STREAM_CHUNK: usize = 16;
 
 /// What the post-processor makes of a one-token sequence, and where that token ends up: a row
 /// of `n` tokens is this encoding with the stand-in repeated `n` times.
@@ -306,6 +313,93 @@ impl Tokenizer {
         Ok(rows)
     }
 
+    /// [`Tokenizer::encode_batch_rows`], handing the rows to `take` in order, a chunk at a time,
+    /// on the calling thread while the pool encodes the chunks after it. What the caller does
+    /// with a chunk (building Python objects, which one thread at a time can do) then overlaps
+    /// the encoding of the rest, instead of starting after it. Padding to the batch's longest
+    /// row needs every row first, and one thread has nothing to overlap: then `take` gets the
+    /// whole batch at once. An error stops the hand-over; the rows already taken stay taken.
+    pub fn encode_batch_rows_streamed(
+        &self,
+        inputs: &[EncodeInput],
+        add_special_tokens: bool,
+        padded: bool,
+        take: impl FnMut(Vec<IdsRow>),
+    ) -> Result<()> {
+        let threads = threads::batch_threads();
+        self.stream_rows(inputs, add_special_tokens, padded, threads, take)
+    }
+
+    /// [`Tokenizer::encode_batch_rows_streamed`] cut as for `threads` threads.
+    fn stream_rows(
+        &self,
+        inputs: &[EncodeInput],
+        add_special_tokens: bool,
+        padded: bool,
+        threads: usize,
+        mut take: impl FnMut(Vec<IdsRow>),
+    ) -> Result<()> {
+        let padding = self.padding.as_ref().filter(|_| padded);
+        let fixed_target = match padding {
+            None => Some(None),
+            Some(params) => matches!(params.strategy, PaddingStrategy::Fixed(_))
+                .then(|| Some((padded_length(0, params), params))),
+        };
+        let chunk = (inputs.len() / (threads * STREAM_CHUNKS_PER_THREAD)).max(MIN_STREAM_CHUNK);
+        let (Some(fixed_target), true) = (fixed_target, threads > 1 && inputs.len() > chunk) else {
+            take(self.encode_batch_rows(inputs, add_special_tokens, padded)?);
+            return Ok(());
+        };
+        let layout = RowLayout::of(self, add_special_tokens, padding.cloned()).map(Arc::new);
+        let encode_chunk = |part: &[EncodeInput]| -> Result<Vec<IdsRow>> {
+            part.iter()
+                .map(|input| {
+                    let mut row = self.encode_row(input, add_special_tokens, &layout)?;
+                    if let Some((target, params)) = fixed_target {
+                        row.pad(target, params);
+                    }
+                    Ok(row)
+                })
+                .collect()
+        };
+        let n_chunks = inputs.len().div_ceil(chunk);
+        let (sender, receiver) = mpsc::channel();
+        let mut outcome = Ok(());
+        let mut panicked = None;
+        threads::pool().in_place_scope(|scope| {
+            for (index, part) in inputs.chunks(chunk).enumerate() {
+                let sender = sender.clone();
+                let encode_chunk = &encode_chunk;
+                scope.spawn(move |_| {
+                    // Caught here so that the chunk is always sent: the receiver waits for it.
+                    let rows = panic::catch_unwind(AssertUnwindSafe(|| encode_chunk(part)));
+                    let _ = sender.send((index, rows));
+                });
+            }
+            drop(sender);
+            // Chunks finish out of order; each waits here until those before it are taken.
+            let mut arrived: Vec<Option<_>> = (0..n_chunks).map(|_| None).collect();
+            for next in 0..n_chunks {
+                while arrived[next].is_none() {
+                    let Ok((index, rows)) = receiver.recv() else {
+                        return; // every sender is gone: each task sent its chunk or died
+                    };
+                    arrived[index] = Some(rows);
+                }
+                match arrived[next].take() {
+                    Some(Ok(Ok(rows))) if outcome.is_ok() && panicked.is_none() => take(rows),
+                    Some(Ok(Err(e))) if outcome.is_ok() => outcome = Err(e),
+                    Some(Err(payload)) if panicked.is_none() => panicked = Some(payload),
+                    _ => {}
+                }
+            }
+        });
+        if let Some(payload) = panicked {
+            panic::resume_unwind(payload);
+        }
+        outcome
+    }
+
     fn encode_row(
         &self,
         input: &EncodeInput,
@@ -438,5 +532,74 @@ mod tests {
         // Without truncation every non-empty text is laid out (at least 4 × 3 × 300 rows), so
         // the comparisons above cover the laid-out form, not only the fallback.
         assert!(laid >= 4 * 3 * 300, "only {laid} rows were laid out");
+    }
+
+    /// Streamed rows, taken chunk by chunk, are the batch's rows in order: without padding,
+    /// padded to a fixed length on either side (chunks pad their own rows), and padded to the
+    /// batch's longest (taken whole, at the end); an error is the batch's error.
+    #[test]
+    fn streamed_rows_are_the_batch_rows_in_order() {
+        let corpus = std::fs::read_to_string(format!(
+            "{}/../../../shared/corpus/en.txt",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let mut inputs: Vec<EncodeInput> = corpus
+            .split("\n\n")
+            .take(700)
+            .map(EncodeInput::from)
+            .collect();
+        inputs.insert(5, EncodeInput::from(""));
+        inputs.insert(400, EncodeInput::from(("a pair", "of texts")));
+        let paddings = [
+            None,
+            Some((PaddingStrategy::Fixed(128), DirectionName::Right, None)),
+            Some((PaddingStrategy::Fixed(30), DirectionName::Left, Some(8))),
+            Some((PaddingStrategy::BatchLongest, DirectionName::Right, None)),
+        ];
+        for name in ["gpt2", "bert-uncased"] {
+            let mut tok = tokenizer(name);
+            for (padding, max_length) in paddings.into_iter().zip([None, Some(64), None, Some(1)]) {
+                tok.truncation = max_length.map(|max_length| TruncationParams {
+                    max_length,
+                    ..Default::default()
+                });
+                tok.padding = padding.map(|(strategy, direction, multiple)| PaddingParams {
+                    strategy,
+                    direction,
+                    pad_to_multiple_of: multiple,
+                    pad_id: 7,
+                    pad_type_id: 3,
+                    pad_token: "<pad>".into(),
+                });
+                for threads in [1, 2, 3] {
+                    let mut chunks = Vec::new();
+                    let streamed =
+                        tok.stream_rows(&inputs, true, true, threads, |rows| chunks.push(rows));
+                    let whole = tok.encode_batch_rows(&inputs, true, true);
+                    let (Ok(()), Ok(whole)) = (&streamed, &whole) else {
+                        // bert-uncased's two special tokens do not fit in max_length 1
+                        assert!(streamed.is_err() && whole.is_err(), "{name} {max_length:?}");
+                        continue;
+                    };
+                    let batch_longest =
+                        matches!(padding, Some((PaddingStrategy::BatchLongest, _, _)));
+                    let expected_chunks = if threads == 1 || batch_longest {
+                        1
+                    } else {
+                        threads * STREAM_CHUNKS_PER_THREAD
+                    };
+                    assert!(
+                        chunks.len() >= expected_chunks,
+                        "{name} {threads} threads: {} chunks",
+                        chunks.len()
+                    );
+                    let streamed: Vec<Encoding> =
+                        chunks.iter().flatten().map(IdsRow::to_encoding).collect();
+                    let whole: Vec<Encoding> = whole.iter().map(IdsRow::to_encoding).collect();
+                    assert_eq!(streamed, whole, "{name} {padding:?} {threads} threads");
+                }
+            }
+        }
     }
 }

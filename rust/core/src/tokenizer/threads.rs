@@ -43,6 +43,15 @@ pub fn parallelism_enabled() -> bool {
         && num_threads() > 1
 }
 
+/// The number of threads a batch call runs on now: 1 when parallelism is off.
+pub fn batch_threads() -> usize {
+    if parallelism_enabled() {
+        num_threads()
+    } else {
+        1
+    }
+}
+
 /// The number of threads batch calls use.
 pub fn num_threads() -> usize {
     if let Some(n) = *REQUESTED.read().unwrap_or_else(|e| e.into_inner()) {
