@@ -54,6 +54,32 @@ pub(crate) fn is_bert_control(c: char) -> bool {
     c.is_other()
 }
 
+/// What [`BertNormalizer::normalize_ascii`] makes of each ASCII byte, for each combination of
+/// `clean_text` (index bit 1) and `lowercase` (bit 0): the byte it becomes, or [`DROPPED`].
+static ASCII_MAPS: std::sync::LazyLock<[[u8; 128]; 4]> = std::sync::LazyLock::new(|| {
+    std::array::from_fn(|options| {
+        let (clean_text, lowercase) = (options & 2 != 0, options & 1 != 0);
+        std::array::from_fn(|b| {
+            let c = char::from(b as u8);
+            if clean_text && (b == 0 || is_bert_control(c)) {
+                return DROPPED;
+            }
+            let c = if clean_text && is_bert_whitespace(c) {
+                ' '
+            } else {
+                c
+            };
+            if lowercase {
+                c.to_ascii_lowercase() as u8
+            } else {
+                c as u8
+            }
+        })
+    })
+});
+/// Marks a byte that normalization removes (no ASCII byte is 0xFF).
+const DROPPED: u8 = 0xFF;
+
 /// The CJK Unified Ideographs blocks BERT pads with spaces (not Hangul, not kana).
 pub(crate) fn is_chinese_char(c: char) -> bool {
     matches!(
@@ -75,24 +101,17 @@ impl BertNormalizer {
     /// becomes a space, letters are lowercased; there are no CJK chars or accents to handle.
     pub(crate) fn normalize_ascii(&self, text: &str, out: &mut String) {
         debug_assert!(text.is_ascii());
-        out.clear();
-        // Byte by byte: ASCII in, ASCII out, so no char is decoded or encoded.
+        let map = &ASCII_MAPS[usize::from(self.clean_text) << 1 | usize::from(self.lowercase)];
+        // Byte by byte through the table: ASCII in, ASCII out, so no char is decoded or encoded.
         let mut bytes = std::mem::take(out).into_bytes();
+        bytes.clear();
         bytes.reserve(text.len());
-        for b in text.bytes() {
-            if self.clean_text && (b == 0 || is_bert_control(char::from(b))) {
-                continue;
-            }
-            let b = if self.clean_text && is_bert_whitespace(char::from(b)) {
-                b' '
-            } else {
-                b
-            };
-            bytes.push(if self.lowercase {
-                b.to_ascii_lowercase()
-            } else {
-                b
-            });
+        let mapped = text.bytes().map(|b| map[usize::from(b)]);
+        if text.bytes().any(|b| map[usize::from(b)] == DROPPED) {
+            bytes.extend(mapped.filter(|&b| b != DROPPED));
+        } else {
+            // The usual case: nothing is dropped, and the exact-length map fills without checks.
+            bytes.extend(mapped);
         }
         *out = String::from_utf8(bytes).expect("ASCII bytes are UTF-8");
     }
@@ -243,6 +262,9 @@ mod tests {
             ]
             .map(str::to_owned),
         );
+        // Every ASCII byte (the byte table's path), alone and between letters.
+        texts.push((0u8..128).map(char::from).collect());
+        texts.push((0u8..128).flat_map(|b| [char::from(b), 'Q']).collect());
         let mut declined = 0;
         for options in 0..16u8 {
             let normalizer = BertNormalizer {

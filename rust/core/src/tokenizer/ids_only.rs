@@ -53,24 +53,7 @@ impl Scanner<'_> {
             Scanner::Bert => {
                 // Whitespace separates words and is dropped; each punctuation char is a word.
                 let Scratch { text, pieces, .. } = scratch;
-                pieces.clear();
-                let mut word_start = None;
-                for (i, c) in segment.char_indices() {
-                    let space = c.is_whitespace();
-                    if space || is_bert_punctuation(c) {
-                        if let Some(start) = word_start.take() {
-                            pieces.push((start, i));
-                        }
-                        if !space {
-                            pieces.push((i, i + c.len_utf8()));
-                        }
-                    } else if word_start.is_none() {
-                        word_start = Some(i);
-                    }
-                }
-                if let Some(start) = word_start {
-                    pieces.push((start, segment.len()));
-                }
+                bert_words(segment, pieces);
                 text.clear();
                 text.push_str(segment);
                 text.push_str(KEY_PADDING);
@@ -99,6 +82,85 @@ impl Scanner<'_> {
                 // words (see `Model::tokenize_pieces_ids`).
                 text.push_str(KEY_PADDING);
                 model.tokenize_byte_level_pieces_ids(text, pieces, mapped, out)
+            }
+        }
+    }
+}
+
+/// The word ranges of `segment` as BERT's pre-tokenizer splits it: whitespace separates words
+/// and is dropped; each punctuation char is a word of its own.
+fn bert_words(segment: &str, pieces: &mut Vec<(usize, usize)>) {
+    pieces.clear();
+    if segment.is_ascii() {
+        bert_ascii_words(segment.as_bytes(), pieces);
+    } else {
+        bert_char_words(segment, pieces);
+    }
+}
+
+/// [`bert_words`] a char at a time, for any text.
+fn bert_char_words(segment: &str, pieces: &mut Vec<(usize, usize)>) {
+    let mut word_start = None;
+    for (i, c) in segment.char_indices() {
+        let space = c.is_whitespace();
+        if space || is_bert_punctuation(c) {
+            if let Some(start) = word_start.take() {
+                pieces.push((start, i));
+            }
+            if !space {
+                pieces.push((i, i + c.len_utf8()));
+            }
+        } else if word_start.is_none() {
+            word_start = Some(i);
+        }
+    }
+    if let Some(start) = word_start {
+        pieces.push((start, segment.len()));
+    }
+}
+
+/// How BERT's pre-tokenizer treats each ASCII byte: part of a word, a separator that is
+/// dropped, or a punctuation char that is a word of its own. The same predicates as the char
+/// loop of `Scanner::ids`, read off once.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BertByte {
+    Word,
+    Space,
+    Punctuation,
+}
+
+static BERT_ASCII_BYTES: std::sync::LazyLock<[BertByte; 128]> = std::sync::LazyLock::new(|| {
+    std::array::from_fn(|b| {
+        let c = char::from(b as u8);
+        if c.is_whitespace() {
+            BertByte::Space
+        } else if is_bert_punctuation(c) {
+            BertByte::Punctuation
+        } else {
+            BertByte::Word
+        }
+    })
+});
+
+/// The word ranges of ASCII `bytes` as BERT's pre-tokenizer splits them, a table lookup a byte.
+fn bert_ascii_words(bytes: &[u8], pieces: &mut Vec<(usize, usize)>) {
+    let classes = &*BERT_ASCII_BYTES;
+    let class = |i: usize| classes[usize::from(bytes[i] & 0x7f)];
+    let mut i = 0;
+    while i < bytes.len() {
+        match class(i) {
+            BertByte::Space => i += 1,
+            BertByte::Punctuation => {
+                pieces.push((i, i + 1));
+                i += 1;
+            }
+            BertByte::Word => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && class(i) == BertByte::Word {
+                    i += 1;
+                }
+                pieces.push((start, i));
             }
         }
     }
@@ -274,6 +336,39 @@ pub(super) fn ids_encoding(ids: Vec<u32>, type_id: u32) -> Encoding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-table split of ASCII text is the char loop's: every ASCII byte between words, at
+    /// the ends and in runs, and real paragraphs.
+    #[test]
+    fn bert_ascii_words_match_the_char_loop() {
+        let mut texts: Vec<String> = Vec::new();
+        for b in 0u8..128 {
+            let c = char::from(b);
+            texts.push(format!("ab{c}cd"));
+            texts.push(format!("{c}x{c}{c}y{c}"));
+            texts.push(c.to_string());
+        }
+        let corpus = std::fs::read_to_string(format!(
+            "{}/../../../shared/corpus/en.txt",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        texts.extend(
+            corpus
+                .split("\n\n")
+                .filter(|t| t.is_ascii())
+                .take(2000)
+                .map(String::from),
+        );
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        for text in &texts {
+            bert_ascii_words(text.as_bytes(), &mut fast);
+            bert_char_words(text, &mut slow);
+            assert_eq!(fast, slow, "{text:?}");
+            fast.clear();
+            slow.clear();
+        }
+    }
 
     /// Byte-level BPE (GPT-2's stages) with one added token, and a BERT-like WordPiece with a
     /// normalizer and special tokens: the ids-only path must give the full path's ids.

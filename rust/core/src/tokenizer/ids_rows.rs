@@ -411,7 +411,13 @@ impl Tokenizer {
             let encoding = self.encode_ids_unpadded(input, add_special_tokens)?;
             return Ok(IdsRow::Full(Box::new(encoding)));
         };
-        let mut ids = Vec::with_capacity(text.len() / 4 + layout.processed.len());
+        // Room for the row once padded to a fixed length too, so that padding never regrows it.
+        let fixed_length = match &layout.padding {
+            Some(p) if matches!(p.strategy, PaddingStrategy::Fixed(_)) => padded_length(0, p),
+            _ => 0,
+        };
+        let estimate = text.len() / 4 + layout.processed.len();
+        let mut ids = Vec::with_capacity(estimate.max(fixed_length));
         ids.extend_from_slice(layout.prefix());
         self.append_text_ids(text, &mut ids)?;
         let n = ids.len() - layout.prefix().len();
