@@ -385,14 +385,16 @@ impl Bpe {
     /// bucket's entry is stale, as in the heap, when its pair no longer has its rank.
     fn merge_symbols_rank_by_rank(&self, symbols: &mut [Symbol]) {
         let mut queue = RankBuckets::default();
-        // The last pair looked up and its merge: long runs of one char ask for one pair again
-        // and again.
-        let mut last: Option<(Pair, Option<(u32, u32)>)> = None;
-        let mut merge_of = |pair: Pair| match last {
-            Some((last_pair, merge)) if last_pair == pair => merge,
+        // The last two pairs looked up and their merges: long runs of one char ask for the same
+        // pairs again and again, and each merge looks up its left and its right neighbour pair
+        // in turn, so one remembered pair would miss every time.
+        let mut recent: [Option<RecentMerge>; 2] = [None, None];
+        let mut merge_of = |pair: Pair| match recent {
+            [Some((p, merge)), _] if p == pair => merge,
+            [_, Some((p, merge))] if p == pair => merge,
             _ => {
                 let merge = self.merges.get(&pair).copied();
-                last = Some((pair, merge));
+                recent = [Some((pair, merge)), recent[0]];
                 merge
             }
         };
@@ -470,6 +472,8 @@ struct Symbol {
 /// have positions, smallest first.
 /// Two adjacent token ids, the key of a merge.
 type Pair = (u32, u32);
+/// A pair looked up, with its merge's rank and new id if it has one.
+type RecentMerge = (Pair, Option<(u32, u32)>);
 
 #[derive(Default)]
 struct RankBuckets {
@@ -481,21 +485,23 @@ struct RankBuckets {
     free: Vec<usize>,
     /// Emptied buckets, kept for their allocations.
     spare: Vec<Vec<u32>>,
-    /// The rank pushed last and its bucket's index: a run of one char pushes one rank many
-    /// times in a row, and this skips the map for all but the first.
-    last: Option<(u32, usize)>,
+    /// The two ranks pushed last and their buckets' indices: a run of one char pushes the same
+    /// one or two ranks (a merge's left and right neighbour pairs) many times in a row, and
+    /// this skips the map for all but the first of each.
+    recent: [Option<(u32, usize)>; 2],
 }
 
 impl RankBuckets {
     fn push(&mut self, rank: u32, pos: u32) {
-        let index = match self.last {
-            Some((last_rank, index)) if last_rank == rank => index,
+        let index = match self.recent {
+            [Some((r, index)), _] if r == rank => index,
+            [_, Some((r, index))] if r == rank => index,
             _ => {
                 let index = match self.bucket_of_rank.get(&rank) {
                     Some(&index) => index,
                     None => self.new_bucket(rank),
                 };
-                self.last = Some((rank, index));
+                self.recent = [Some((rank, index)), self.recent[0]];
                 index
             }
         };
@@ -527,8 +533,10 @@ impl RankBuckets {
         let Some(index) = self.bucket_of_rank.remove(&rank) else {
             return Some((rank, Vec::new()));
         };
-        if self.last.is_some_and(|(last_rank, _)| last_rank == rank) {
-            self.last = None;
+        for slot in &mut self.recent {
+            if slot.is_some_and(|(r, _)| r == rank) {
+                *slot = None;
+            }
         }
         self.free.push(index);
         Some((rank, std::mem::take(&mut self.buckets[index])))
