@@ -457,21 +457,40 @@ mod tests {
         Tokenizer::from_file(path).unwrap()
     }
 
-    /// Every row, laid out or full, is exactly the ids-only path's encoding, across tokenizers
-    /// with and without special tokens, truncation that cuts some rows, padding on either side
-    /// or none, pairs and empty texts.
-    #[test]
-    fn rows_read_as_the_ids_only_encodings() {
+    /// The first `n` paragraphs of the en corpus.
+    fn corpus_inputs(n: usize) -> Vec<EncodeInput> {
         let corpus = std::fs::read_to_string(format!(
             "{}/../../../shared/corpus/en.txt",
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap();
-        let mut inputs: Vec<EncodeInput> = corpus
+        corpus
             .split("\n\n")
-            .take(300)
+            .take(n)
             .map(EncodeInput::from)
-            .collect();
+            .collect()
+    }
+
+    /// Padding with pad values no tokenizer uses, so that a misplaced pad shows.
+    fn padding_params(
+        (strategy, direction, pad_to_multiple_of): (PaddingStrategy, DirectionName, Option<usize>),
+    ) -> PaddingParams {
+        PaddingParams {
+            strategy,
+            direction,
+            pad_to_multiple_of,
+            pad_id: 7,
+            pad_type_id: 3,
+            pad_token: "<pad>".into(),
+        }
+    }
+
+    /// Every row, laid out or full, is exactly the ids-only path's encoding, across tokenizers
+    /// with and without special tokens, truncation that cuts some rows, padding on either side
+    /// or none, pairs and empty texts.
+    #[test]
+    fn rows_read_as_the_ids_only_encodings() {
+        let mut inputs = corpus_inputs(300);
         inputs.push(EncodeInput::from(""));
         inputs.push(EncodeInput::from("   "));
         inputs.push(EncodeInput::from(("a pair", "of texts")));
@@ -496,14 +515,7 @@ mod tests {
                     stride: 0,
                     ..Default::default()
                 });
-                tok.padding = padding.map(|(strategy, direction, multiple)| PaddingParams {
-                    strategy,
-                    direction,
-                    pad_to_multiple_of: multiple,
-                    pad_id: 7,
-                    pad_type_id: 3,
-                    pad_token: "<pad>".into(),
-                });
+                tok.padding = padding.map(padding_params);
                 for (specials, padded) in [(true, true), (true, false), (false, true)] {
                     let expected = if padded {
                         tok.encode_batch_ids_only(&inputs, specials)
@@ -545,16 +557,7 @@ mod tests {
     /// batch's longest (taken whole, at the end); an error is the batch's error.
     #[test]
     fn streamed_rows_are_the_batch_rows_in_order() {
-        let corpus = std::fs::read_to_string(format!(
-            "{}/../../../shared/corpus/en.txt",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
-        let mut inputs: Vec<EncodeInput> = corpus
-            .split("\n\n")
-            .take(700)
-            .map(EncodeInput::from)
-            .collect();
+        let mut inputs = corpus_inputs(700);
         inputs.insert(5, EncodeInput::from(""));
         inputs.insert(400, EncodeInput::from(("a pair", "of texts")));
         let paddings = [
@@ -570,14 +573,7 @@ mod tests {
                     max_length,
                     ..Default::default()
                 });
-                tok.padding = padding.map(|(strategy, direction, multiple)| PaddingParams {
-                    strategy,
-                    direction,
-                    pad_to_multiple_of: multiple,
-                    pad_id: 7,
-                    pad_type_id: 3,
-                    pad_token: "<pad>".into(),
-                });
+                tok.padding = padding.map(padding_params);
                 for threads in [1, 2, 3] {
                     let mut chunks = Vec::new();
                     let streamed =
