@@ -120,8 +120,8 @@ fn bert_char_words(segment: &str, pieces: &mut Vec<(usize, usize)>) {
 }
 
 /// How BERT's pre-tokenizer treats each ASCII byte: part of a word, a separator that is
-/// dropped, or a punctuation char that is a word of its own. The same predicates as the char
-/// loop of `Scanner::ids`, read off once.
+/// dropped, or a punctuation char that is a word of its own. The same predicates as
+/// [`bert_char_words`], read off once.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum BertByte {
     Word,

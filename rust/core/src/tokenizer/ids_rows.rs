@@ -25,6 +25,12 @@ const STREAM_CHUNKS_PER_THREAD: usize = 8;
 /// Below this many inputs a chunk costs more to hand over than it gains by overlapping.
 const MIN_STREAM_CHUNK: usize = 16;
 
+/// The length every row is padded to when `params` pads to a fixed length (rounded up to its
+/// multiple), whatever the other rows are; `None` when rows are padded to the batch's longest.
+fn fixed_padded_length(params: &PaddingParams) -> Option<usize> {
+    matches!(params.strategy, PaddingStrategy::Fixed(_)).then(|| padded_length(0, params))
+}
+
 /// What the post-processor makes of a one-token sequence, and where that token ends up: a row
 /// of `n` tokens is this encoding with the stand-in repeated `n` times.
 #[derive(Debug)]
@@ -342,8 +348,7 @@ impl Tokenizer {
         let padding = self.padding.as_ref().filter(|_| padded);
         let fixed_target = match padding {
             None => Some(None),
-            Some(params) => matches!(params.strategy, PaddingStrategy::Fixed(_))
-                .then(|| Some((padded_length(0, params), params))),
+            Some(params) => fixed_padded_length(params).map(|target| Some((target, params))),
         };
         let chunk = (inputs.len() / (threads * STREAM_CHUNKS_PER_THREAD)).max(MIN_STREAM_CHUNK);
         let (Some(fixed_target), true) = (fixed_target, threads > 1 && inputs.len() > chunk) else {
@@ -412,12 +417,9 @@ impl Tokenizer {
             return Ok(IdsRow::Full(Box::new(encoding)));
         };
         // Room for the row once padded to a fixed length too, so that padding never regrows it.
-        let fixed_length = match &layout.padding {
-            Some(p) if matches!(p.strategy, PaddingStrategy::Fixed(_)) => padded_length(0, p),
-            _ => 0,
-        };
+        let fixed_length = layout.padding.as_ref().and_then(fixed_padded_length);
         let estimate = text.len() / 4 + layout.processed.len();
-        let mut ids = Vec::with_capacity(estimate.max(fixed_length));
+        let mut ids = Vec::with_capacity(estimate.max(fixed_length.unwrap_or(0)));
         ids.extend_from_slice(layout.prefix());
         self.append_text_ids(text, &mut ids)?;
         let n = ids.len() - layout.prefix().len();
