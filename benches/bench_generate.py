@@ -9,7 +9,7 @@ Runs alternate between the two libraries; the median of `--runs` is reported as 
 wrapping `model.forward`): the logits hand-off, the Rust sampler, mask/position/cache bookkeeping.
 
     python benches/bench_generate.py            # under four minutes on two cores
-    python benches/bench_generate.py --quick    # the tiny model and one run each: seconds
+    python benches/bench_generate.py --quick    # the tiny model, 16 new tokens, one run each: seconds
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import torch
 import transformers
 
 NEW_TOKENS = 64
+QUICK_NEW_TOKENS = 16  # --quick is a smoke run (the CLI's test runs it): a quarter of the steps
 PROMPT_LEN = 16
 STRATEGIES = {
     "greedy": dict(do_sample=False),
@@ -66,9 +67,9 @@ class ForwardTimer:
             self.seconds += time.perf_counter() - start
 
 
-def bench_case(ref, ours, timer: ForwardTimer, batch: int, strategy: dict, runs: int):
+def bench_case(ref, ours, timer: ForwardTimer, batch: int, strategy: dict, runs: int, new_tokens: int):
     ids = torch.randint(0, ref.config.vocab_size, (batch, PROMPT_LEN), generator=torch.Generator().manual_seed(1))
-    kwargs = dict(max_new_tokens=NEW_TOKENS, eos_token_id=None, pad_token_id=0, **strategy)
+    kwargs = dict(max_new_tokens=new_tokens, eos_token_id=None, pad_token_id=0, **strategy)
     times: dict[str, list[float]] = {"ours": [], "ref": []}
     outside: list[float] = []
 
@@ -92,10 +93,10 @@ def bench_case(ref, ours, timer: ForwardTimer, batch: int, strategy: dict, runs:
             order = [("ours", run_ours), ("ref", run_ref)] if i % 2 == 0 else [("ref", run_ref), ("ours", run_ours)]
             for key, fn in order:
                 out, seconds = fn()
-                if out.shape != (batch, PROMPT_LEN + NEW_TOKENS):
-                    raise RuntimeError(f"{key} generated {tuple(out.shape)}, expected all {NEW_TOKENS} new tokens")
+                if out.shape != (batch, PROMPT_LEN + new_tokens):
+                    raise RuntimeError(f"{key} generated {tuple(out.shape)}, expected all {new_tokens} new tokens")
                 times[key].append(seconds)
-    tokens = batch * NEW_TOKENS
+    tokens = batch * new_tokens
     return (
         tokens / statistics.median(times["ours"]),
         tokens / statistics.median(times["ref"]),
@@ -106,7 +107,11 @@ def bench_case(ref, ours, timer: ForwardTimer, batch: int, strategy: dict, runs:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="timed runs per case (the median is reported)")
-    parser.add_argument("--quick", action="store_true", help="the tiny model only, one timed run per case")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"the tiny model only, {QUICK_NEW_TOKENS} new tokens, one timed run per case",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
     if args.threads:
@@ -114,9 +119,10 @@ def main() -> None:
     transformers.logging.set_verbosity_error()
     names = ["tiny GPT-2 (2x64)"] if args.quick else ["tiny GPT-2 (2x64)", "GPT-2 124M"]
     runs = 1 if args.quick else args.runs
+    new_tokens = QUICK_NEW_TOKENS if args.quick else NEW_TOKENS
 
     print(
-        f"{NEW_TOKENS} new tokens after {PROMPT_LEN} prompt tokens, CPU float32, torch threads: "
+        f"{new_tokens} new tokens after {PROMPT_LEN} prompt tokens, CPU float32, torch threads: "
         f"{torch.get_num_threads()}, median of {runs}, "
         f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT', 'default')}, "
         f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'default')}\n"
@@ -130,7 +136,7 @@ def main() -> None:
         timer = ForwardTimer(ours)
         for batch in (1, 8):
             for label, strategy in STRATEGIES.items():
-                mine, theirs, outside = bench_case(ref, ours, timer, batch, strategy, runs)
+                mine, theirs, outside = bench_case(ref, ours, timer, batch, strategy, runs, new_tokens)
                 print(
                     f"| {name} | {batch} | {label} | {mine:,.0f} | {theirs:,.0f} | {mine / theirs:.2f}x | "
                     f"{outside:.1%} |",
