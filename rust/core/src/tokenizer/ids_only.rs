@@ -17,7 +17,7 @@ use super::{EncodeInput, Encoding, InputSequence, NormalizedString, OffsetType, 
 use crate::models::Model;
 use crate::normalizers::{Normalizer, NormalizerWrapper};
 use crate::pre_tokenizers::bert::is_bert_punctuation;
-use crate::pre_tokenizers::byte_level::{ByteLevel, Gpt2Pieces};
+use crate::pre_tokenizers::byte_level::{gpt2_pieces_into, ByteLevel};
 use crate::pre_tokenizers::PreTokenizerWrapper;
 use crate::Result;
 
@@ -77,7 +77,7 @@ impl Scanner<'_> {
                 }
                 let end = text.len();
                 pieces.clear();
-                pieces.extend(Gpt2Pieces::new(&text[..end]));
+                gpt2_pieces_into(&text[..end], pieces);
                 // Zero bytes past the last piece let the cache read every piece's key as whole
                 // words (see `Model::tokenize_pieces_ids`).
                 text.push_str(KEY_PADDING);
