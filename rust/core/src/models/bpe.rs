@@ -235,13 +235,18 @@ impl Bpe {
         // The pending unknown symbol: Hugging Face holds it back until the next char found in
         // the vocabulary (or the end), so that consecutive unknowns can be fused.
         let mut pending_unk: Option<(u32, usize)> = None;
+        // The last chars looked up as themselves (no prefix or suffix) and their ids, replaced
+        // in turn: a long piece is mostly a few chars again and again (an emoji is four byte
+        // chars), and a vocabulary lookup hashes a string.
+        let mut recent_chars: [Option<(char, Option<u32>)>; RECENT_CHARS] = [None; RECENT_CHARS];
+        let mut oldest = 0;
         let mut chars = piece.char_indices().peekable();
         while let Some((start, c)) = chars.next() {
             let end = chars.peek().map_or(piece.len(), |&(i, _)| i);
             let is_first = start == 0;
             let is_last = end == piece.len();
             let char_len = c.len_utf8();
-            let lookup: &str =
+            let (lookup, id): (&str, _) =
                 if (!is_first && !prefix.is_empty()) || (is_last && !suffix.is_empty()) {
                     key.clear();
                     if !is_first {
@@ -251,12 +256,23 @@ impl Bpe {
                     if is_last {
                         key.push_str(suffix);
                     }
-                    &key
+                    (&key, self.vocab.id(&key))
                 } else {
-                    &piece[start..end]
+                    let plain = &piece[start..end];
+                    let known = recent_chars.iter().flatten().find(|(seen, _)| *seen == c);
+                    let id = match known {
+                        Some(&(_, id)) => id,
+                        None => {
+                            let id = self.vocab.id(plain);
+                            recent_chars[oldest] = Some((c, id));
+                            oldest = (oldest + 1) % RECENT_CHARS;
+                            id
+                        }
+                    };
+                    (plain, id)
                 };
 
-            if let Some(id) = self.vocab.id(lookup) {
+            if let Some(id) = id {
                 if let Some(unk) = pending_unk.take() {
                     push_symbol(symbols, unk.0, unk.1);
                 }
@@ -330,7 +346,8 @@ impl Bpe {
             if self.merges.get(&(left.id, right.id)).map(|m| m.1) != Some(merged) {
                 continue;
             }
-            self.merge_at(symbols, pos, merged, |rank, at, id| {
+            let merge_of = |pair: Pair| self.merges.get(&pair).copied();
+            self.merge_at(symbols, pos, merged, merge_of, |rank, at, id| {
                 heap.push(entry(rank, at, id))
             });
         }
@@ -339,11 +356,13 @@ impl Bpe {
     /// Merges the symbol at `pos` with its right neighbour into `merged` (the left symbol keeps
     /// its slot, the right one is left with `len == 0`), and reports each pair the merged symbol
     /// now forms with a neighbour that has a merge, as `(rank, left position, merged id)`.
+    /// `merge_of` looks a pair's merge up (`(rank, merged id)`).
     fn merge_at(
         &self,
         symbols: &mut [Symbol],
         pos: u32,
         merged: u32,
+        mut merge_of: impl FnMut(Pair) -> Option<(u32, u32)>,
         mut new_pair: impl FnMut(u32, u32, u32),
     ) {
         let left = symbols[pos as usize];
@@ -358,13 +377,13 @@ impl Bpe {
         if right.next != NONE {
             let after = &mut symbols[right.next as usize];
             after.prev = pos;
-            if let Some(&(rank, id)) = self.merges.get(&(merged, after.id)) {
+            if let Some((rank, id)) = merge_of((merged, after.id)) {
                 new_pair(rank, pos, id);
             }
         }
         if left.prev != NONE {
             let before = symbols[left.prev as usize].id;
-            if let Some(&(rank, id)) = self.merges.get(&(before, merged)) {
+            if let Some((rank, id)) = merge_of((before, merged)) {
                 new_pair(rank, left.prev, id);
             }
         }
@@ -385,18 +404,19 @@ impl Bpe {
     /// bucket's entry is stale, as in the heap, when its pair no longer has its rank.
     fn merge_symbols_rank_by_rank(&self, symbols: &mut [Symbol]) {
         let mut queue = RankBuckets::default();
-        // The last two pairs looked up and their merges: long runs of one char ask for the same
-        // pairs again and again, and each merge looks up its left and its right neighbour pair
-        // in turn, so one remembered pair would miss every time.
-        let mut recent: [Option<RecentMerge>; 2] = [None, None];
-        let mut merge_of = |pair: Pair| match recent {
-            [Some((p, merge)), _] if p == pair => merge,
-            [_, Some((p, merge))] if p == pair => merge,
-            _ => {
-                let merge = self.merges.get(&pair).copied();
-                recent = [Some((pair, merge)), recent[0]];
-                merge
+        // The last pairs looked up and their merges, replaced in turn: long runs of one char
+        // ask for the same few pairs again and again (the pair a merge applies, then the pairs
+        // it forms with its left and right neighbours), so fewer would miss every time.
+        let mut recent: [Option<RecentMerge>; RECENT_MERGES] = [None; RECENT_MERGES];
+        let mut oldest = 0;
+        let mut merge_of = |pair: Pair| {
+            if let Some((_, merge)) = recent.iter().flatten().find(|(p, _)| *p == pair) {
+                return *merge;
             }
+            let merge = self.merges.get(&pair).copied();
+            recent[oldest] = Some((pair, merge));
+            oldest = (oldest + 1) % RECENT_MERGES;
+            merge
         };
         for (pos, w) in symbols.windows(2).enumerate() {
             if let Some((rank, _)) = merge_of((w[0].id, w[1].id)) {
@@ -417,7 +437,7 @@ impl Bpe {
                 if pair_rank != rank {
                     continue;
                 }
-                self.merge_at(symbols, pos, merged, |new_rank, at, _| {
+                self.merge_at(symbols, pos, merged, &mut merge_of, |new_rank, at, _| {
                     debug_assert!(new_rank > rank);
                     queue.push(new_rank, at);
                 });
@@ -468,13 +488,17 @@ struct Symbol {
     len: u32,
 }
 
-/// Candidate merges of a long piece: the positions waiting at each rank, and the ranks that
-/// have positions, smallest first.
 /// Two adjacent token ids, the key of a merge.
 type Pair = (u32, u32);
 /// A pair looked up, with its merge's rank and new id if it has one.
 type RecentMerge = (Pair, Option<(u32, u32)>);
+/// How many looked-up pairs [`Bpe::merge_symbols_rank_by_rank`] remembers.
+const RECENT_MERGES: usize = 4;
+/// How many looked-up chars [`Bpe::initial_symbols`] remembers.
+const RECENT_CHARS: usize = 4;
 
+/// Candidate merges of a long piece: the positions waiting at each rank, and the ranks that
+/// have positions, smallest first.
 #[derive(Default)]
 struct RankBuckets {
     ranks: BinaryHeap<Reverse<u32>>,
