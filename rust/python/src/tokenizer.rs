@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 use ferroformers_core::tokenizer::{
-    padded_length, threads, AddedToken, DirectionName, EncodeInput, OffsetType, PaddingParams,
-    PaddingStrategy, Tokenizer, TruncationParams, TruncationStrategy,
+    fill_row_arrays, padded_length, threads, AddedToken, ArrayFill, DirectionName, EncodeInput,
+    OffsetType, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams, TruncationStrategy,
 };
 use ferroformers_core::{Encoding, Error, IdsRow, RowField};
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods};
@@ -376,57 +376,56 @@ impl PyTokenizer {
         let pad = padding
             .as_ref()
             .map(|p| (p.direction, p.pad_id, p.pad_type_id));
-        let out = PyDict::new(py);
-        for f in &fields {
-            let flat: Vec<i64> = py.detach(|| {
-                if f == "length" {
-                    let mask = |r: &IdsRow| r.values(RowField::AttentionMask).map(i64::from).sum();
-                    return rows.iter().map(mask).collect();
-                }
-                if f == "offset_mapping" {
-                    // The rows of this branch are full encodings, padded already.
-                    return rows
-                        .iter()
-                        .flat_map(|r| {
-                            let offsets = match r {
-                                IdsRow::Full(e) => Cow::Borrowed(&e.offsets),
-                                r => Cow::Owned(r.to_encoding().offsets),
-                            };
-                            let pairs = offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64]);
-                            pairs.collect::<Vec<_>>()
-                        })
-                        .collect();
-                }
+        let pad_left = matches!(pad, Some((DirectionName::Left, _, _)));
+        // The per-token fields, filled together (on the pool, when there is one).
+        let fills: Vec<ArrayFill> = fields
+            .iter()
+            .filter_map(|f| {
                 let (field, pad_value) = match f.as_str() {
                     "input_ids" => (None, pad.map_or(0, |p| p.1 as i64)),
                     "token_type_ids" => (Some(RowField::TypeIds), pad.map_or(0, |p| p.2 as i64)),
                     "attention_mask" => (Some(RowField::AttentionMask), 0),
-                    _ => (Some(RowField::SpecialTokensMask), 1),
+                    "special_tokens_mask" => (Some(RowField::SpecialTokensMask), 1),
+                    _ => return None,
                 };
-                let mut flat = Vec::with_capacity(n_rows * width);
-                let left = matches!(pad, Some((DirectionName::Left, _, _)));
-                for r in &rows {
-                    let fill = std::iter::repeat_n(pad_value, width - r.len());
-                    if left {
-                        flat.extend(fill.clone());
-                    }
-                    match field {
-                        None => flat.extend(r.ids().iter().map(|&id| i64::from(id))),
-                        Some(field) => flat.extend(r.values(field).map(i64::from)),
-                    }
-                    if !left {
-                        flat.extend(fill);
-                    }
+                Some(ArrayFill { field, pad_value })
+            })
+            .collect();
+        let mut filled = py
+            .detach(|| fill_row_arrays(&rows, width, &fills, pad_left))
+            .into_iter();
+        let out = PyDict::new(py);
+        for f in &fields {
+            let array = match f.as_str() {
+                "length" => {
+                    let mask = |r: &IdsRow| r.values(RowField::AttentionMask).map(i64::from).sum();
+                    let lengths: Vec<i64> = py.detach(|| rows.iter().map(mask).collect());
+                    lengths.into_pyarray(py).into_any()
                 }
-                flat
-            });
-            let array = flat.into_pyarray(py);
-            let shaped = match f.as_str() {
-                "offset_mapping" => array.reshape([n_rows, width, 2])?.into_any(),
-                "length" => array.into_any(),
-                _ => array.reshape([n_rows, width])?.into_any(),
+                "offset_mapping" => {
+                    // The rows of this branch are full encodings, padded already.
+                    let flat: Vec<i64> = py.detach(|| {
+                        rows.iter()
+                            .flat_map(|r| {
+                                let offsets = match r {
+                                    IdsRow::Full(e) => Cow::Borrowed(&e.offsets),
+                                    r => Cow::Owned(r.to_encoding().offsets),
+                                };
+                                let pairs = offsets.iter().flat_map(|&(a, b)| [a as i64, b as i64]);
+                                pairs.collect::<Vec<_>>()
+                            })
+                            .collect()
+                    });
+                    flat.into_pyarray(py)
+                        .reshape([n_rows, width, 2])?
+                        .into_any()
+                }
+                _ => {
+                    let flat = filled.next().expect("one filled array per per-token field");
+                    flat.into_pyarray(py).reshape([n_rows, width])?.into_any()
+                }
             };
-            out.set_item(f, shaped)?;
+            out.set_item(f, array)?;
         }
         Ok(out)
     }

@@ -9,6 +9,7 @@ pub mod legacy;
 mod normalized;
 mod params;
 mod pre_tokenized;
+mod row_arrays;
 mod serialization;
 pub mod threads;
 
@@ -25,6 +26,7 @@ pub use params::{
     DirectionName, PaddingParams, PaddingStrategy, TruncationParams, TruncationStrategy,
 };
 pub use pre_tokenized::{OffsetType, PreTokenizedString, Split};
+pub use row_arrays::{fill_row_arrays, ArrayFill};
 
 use crate::decoders::{Decoder, DecoderWrapper};
 use crate::models::{Model, ModelWrapper};
