@@ -371,9 +371,7 @@ impl Tokenizer {
         let (sender, receiver) = mpsc::channel();
         let mut outcome = Ok(());
         let mut panicked = None;
-        // The calling thread takes the chunks while the pool encodes: a pool one thread smaller
-        // keeps the threads at work to `threads` (one more would share a core with the caller).
-        threads::pool_of(threads - 1).in_place_scope(|scope| {
+        threads::pool().in_place_scope(|scope| {
             for (index, part) in inputs.chunks(chunk).enumerate() {
                 let sender = sender.clone();
                 let encode_chunk = &encode_chunk;

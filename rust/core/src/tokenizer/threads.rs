@@ -16,9 +16,7 @@ struct PoolState {
     threads: usize,
 }
 
-static POOLS: RwLock<Vec<PoolState>> = RwLock::new(Vec::new());
-/// Pools kept at once: the batch pool and the streaming one, for a size or two.
-const MAX_POOLS: usize = 4;
+static POOL: RwLock<Option<PoolState>> = RwLock::new(None);
 static REQUESTED: RwLock<Option<usize>> = RwLock::new(None);
 
 fn env_usize(name: &str) -> Option<usize> {
@@ -71,24 +69,21 @@ pub fn set_num_threads(n: usize) {
 
 /// The pool for this process, (re)built when the size changed or after a fork.
 pub fn pool() -> Arc<rayon::ThreadPool> {
-    pool_of(num_threads())
-}
-
-/// A pool of `threads` threads (at least one), built on first use in this process and kept: the
-/// batch pool, and for streamed batches one thread smaller, since the caller's thread works too.
-pub fn pool_of(threads: usize) -> Arc<rayon::ThreadPool> {
-    let want = threads.max(1);
+    let want = num_threads();
     let pid = std::process::id();
-    let find = |pools: &[PoolState]| {
-        let state = pools.iter().find(|s| s.pid == pid && s.threads == want);
-        state.map(|s| s.pool.clone())
-    };
-    if let Some(pool) = find(&POOLS.read().unwrap_or_else(|e| e.into_inner())) {
-        return pool;
+    {
+        let guard = POOL.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(state) = guard.as_ref() {
+            if state.pid == pid && state.threads == want {
+                return state.pool.clone();
+            }
+        }
     }
-    let mut pools = POOLS.write().unwrap_or_else(|e| e.into_inner());
-    if let Some(pool) = find(&pools) {
-        return pool;
+    let mut guard = POOL.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(state) = guard.as_ref() {
+        if state.pid == pid && state.threads == want {
+            return state.pool.clone();
+        }
     }
     let pool = Arc::new(
         rayon::ThreadPoolBuilder::new()
@@ -97,37 +92,16 @@ pub fn pool_of(threads: usize) -> Arc<rayon::ThreadPool> {
             .build()
             .expect("building a thread pool"),
     );
-    // The parent's pools have no threads in a forked child; dropping them would try to join them.
-    for old in pools.extract_if(.., |s| s.pid != pid) {
-        std::mem::forget(old);
+    if let Some(old) = guard.take() {
+        if old.pid != pid {
+            // The parent's pool has no threads in this child; dropping it would try to join them.
+            std::mem::forget(old);
+        }
     }
-    if pools.len() >= MAX_POOLS {
-        // A size not asked for lately (the thread count changed): its threads end once idle.
-        pools.remove(0);
-    }
-    pools.push(PoolState {
+    *guard = Some(PoolState {
         pool: pool.clone(),
         pid,
         threads: want,
     });
     pool
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A size asked for again gets the same pool; the pools kept stay few however many sizes
-    /// are asked for.
-    #[test]
-    fn pools_are_kept_by_size_and_bounded() {
-        let two = pool_of(2);
-        assert_eq!(two.current_num_threads(), 2);
-        assert!(Arc::ptr_eq(&two, &pool_of(2)));
-        assert_eq!(pool_of(0).current_num_threads(), 1);
-        for n in 3..12 {
-            assert_eq!(pool_of(n).current_num_threads(), n);
-        }
-        assert!(POOLS.read().unwrap().len() <= MAX_POOLS);
-    }
 }
