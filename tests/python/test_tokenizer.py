@@ -414,6 +414,24 @@ def test_lone_surrogates_are_a_clear_error(tokenizers_dir):
         tok.encode_batch(["fine", "bad\udfff"])
 
 
+def test_texts_are_read_in_place_whatever_their_kind(tokenizers_dir):
+    """Texts are read through CPython's UTF-8 view of the str (no copy for ASCII, a cached UTF-8 form for
+    the rest): ASCII, 2-, 3- and 4-byte chars, a str subclass and a str read twice all give the
+    reference's ids, and the strs are left equal to what they were."""
+    tok = _gpt2(tokenizers_dir)
+    ref = tokenizers.Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))
+
+    class Text(str):
+        pass
+
+    texts = ["plain ascii", "Zürich café", "日本語のテキスト", "emoji 🙂 and 𝔘𝔫𝔦", Text("a subclass, ünïcode")]
+    copies = [str(t) for t in texts]
+    for _ in range(2):
+        assert [e.ids for e in tok.encode_batch(texts)] == [e.ids for e in ref.encode_batch(copies)]
+        assert [tok.encode(t).ids for t in texts] == [ref.encode(t).ids for t in copies]
+    assert texts == copies
+
+
 def test_empty_batch_is_empty_like_the_reference(tokenizers_dir):
     tok = _gpt2(tokenizers_dir)
     ref = tokenizers.Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))

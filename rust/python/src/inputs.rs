@@ -14,6 +14,33 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+// In CPython's C API since 3.3 and in the stable ABI from 3.10. pyo3's abi3-py39 build does not
+// declare it and reads a `str` by encoding it into a new `bytes` object instead, then copying that.
+extern "C" {
+    fn PyUnicode_AsUTF8AndSize(
+        unicode: *mut pyo3::ffi::PyObject,
+        size: *mut pyo3::ffi::Py_ssize_t,
+    ) -> *const std::os::raw::c_char;
+}
+
+/// The UTF-8 text of `s`, without a copy: CPython keeps the UTF-8 form of an ASCII string as its
+/// data, and caches it in the string object for any other (as pyo3's own non-abi3 reads do).
+/// Valid while `s` lives. Fails on lone surrogates, which UTF-8 cannot hold.
+fn utf8_of<'a>(s: &'a Bound<'_, PyString>) -> PyResult<&'a str> {
+    let mut size: pyo3::ffi::Py_ssize_t = 0;
+    // SAFETY: `s` is a live `str` and the GIL is held. The returned buffer belongs to the string
+    // object and lives as long as it (the borrow of `s` ties it to that); it holds `size` bytes of
+    // valid UTF-8, which is what CPython guarantees on success.
+    unsafe {
+        let data = PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut size);
+        if data.is_null() {
+            return Err(PyErr::fetch(s.py()));
+        }
+        let bytes = std::slice::from_raw_parts(data.cast::<u8>(), size as usize);
+        Ok(std::str::from_utf8_unchecked(bytes))
+    }
+}
+
 /// A Python `str` as a Rust `String`; `what` says where it came from for the error message.
 pub fn text(obj: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<String> {
     let Ok(s) = obj.cast::<PyString>() else {
@@ -23,8 +50,8 @@ pub fn text(obj: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<Strin
             type_name(obj)
         )));
     };
-    match s.to_cow() {
-        Ok(t) => Ok(t.into_owned()),
+    match utf8_of(s) {
+        Ok(t) => Ok(t.to_owned()),
         Err(e) => Err(bad_input(format!(
             "{} is not valid Unicode text ({e}); lone surrogates cannot be tokenized: \
              clean the text first, e.g. text.encode('utf-8', 'replace').decode('utf-8')",
