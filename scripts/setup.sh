@@ -108,6 +108,9 @@ build_key=$( {
 } | sha256sum | cut -d' ' -f1)
 stamp_is() { [ "${FERRO_REBUILD:-0}" != 1 ] && [ "$(cat "$STAMPS/$1" 2>/dev/null)" = "$2" ]; }
 importable() { "$PY" -c 'import ferroformers._core' >/dev/null 2>&1; }
+# Where the venv's ferroformers comes from: a `maturin develop` run by hand in another checkout repoints
+# the editable install without touching the stamps, so the install stamp alone can be stale.
+installed_from() { "$PY" -c 'import os, ferroformers as f; print(os.path.realpath(f.__path__[0]))' 2>/dev/null; }
 full_install() {
   say "installing dependencies (extras: $extras), ferroformers (editable) and building ferroformers._core (release)"
   rm -f "$STAMPS/install" "$STAMPS/build"
@@ -117,6 +120,9 @@ full_install() {
 }
 
 if ! stamp_is install "$install_key"; then
+  full_install
+elif [ "$(installed_from)" != "$(realpath "$ROOT/python/ferroformers")" ]; then
+  say "the venv's ferroformers comes from $(installed_from || echo nowhere), not this checkout: reinstalling"
   full_install
 elif ! stamp_is build "$build_key"; then
   say "building ferroformers._core (release; cargo recompiles only what changed)"
