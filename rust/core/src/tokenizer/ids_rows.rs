@@ -447,11 +447,11 @@ impl Tokenizer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::tokenizer) mod tests {
     use super::*;
     use crate::tokenizer::{PaddingStrategy, TruncationParams, TruncationStrategy};
 
-    fn tokenizer(name: &str) -> Tokenizer {
+    pub(in crate::tokenizer) fn tokenizer(name: &str) -> Tokenizer {
         let path = format!(
             "{}/../../../shared/tokenizers/{name}/tokenizer.json",
             env!("CARGO_MANIFEST_DIR")
@@ -460,7 +460,7 @@ mod tests {
     }
 
     /// The first `n` paragraphs of the en corpus.
-    fn corpus_inputs(n: usize) -> Vec<EncodeInput> {
+    pub(in crate::tokenizer) fn corpus_inputs(n: usize) -> Vec<EncodeInput> {
         let corpus = std::fs::read_to_string(format!(
             "{}/../../../shared/corpus/en.txt",
             env!("CARGO_MANIFEST_DIR")

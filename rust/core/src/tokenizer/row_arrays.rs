@@ -140,29 +140,17 @@ fn fill_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tokenizer::ids_rows::tests::{corpus_inputs, tokenizer};
     use crate::tokenizer::{
-        DirectionName, EncodeInput, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams,
+        DirectionName, EncodeInput, PaddingParams, PaddingStrategy, TruncationParams,
     };
-
-    fn tokenizer(name: &str) -> Tokenizer {
-        let path = format!(
-            "{}/../../../shared/tokenizers/{name}/tokenizer.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        Tokenizer::from_file(path).unwrap()
-    }
 
     /// The arrays hold, row by row, exactly what the padded `Encoding`s hold, on either padding
     /// side, on one thread and on several (chunks that do not divide the rows evenly), for a
     /// batch small enough for the calling thread and one big enough for the pool.
     #[test]
     fn arrays_hold_the_padded_encodings() {
-        let corpus = std::fs::read_to_string(format!(
-            "{}/../../../shared/corpus/en.txt",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
-        let mut inputs: Vec<EncodeInput> = corpus.split("\n\n").take(997).map(Into::into).collect();
+        let mut inputs = corpus_inputs(997);
         inputs.insert(3, EncodeInput::from(""));
         inputs.insert(500, EncodeInput::from(("a pair", "of texts")));
         for name in ["gpt2", "bert-uncased"] {
