@@ -166,11 +166,29 @@ static ID_INTS: [PyOnceLock<Box<[Py<PyInt>]>>; CACHED_IDS / BLOCK] =
 
 fn id_ints(py: Python<'_>, block: usize) -> &[Py<PyInt>] {
     ID_INTS[block].get_or_init(py, || {
+        let pinned = list_fill(py).pinned_ints;
         (block * BLOCK..(block + 1) * BLOCK)
-            .map(|id| PyInt::new(py, id).unbind())
+            .map(|id| {
+                let int = PyInt::new(py, id).unbind();
+                if pinned {
+                    // SAFETY: `pinned_ints` was probed on an int of this interpreter: the
+                    // refcount is the head's first word, and one set to `PINNED_REFCOUNT`
+                    // stays far from zero however many references are dropped.
+                    unsafe { (*(int.as_ptr() as *mut ObjectHead)).refcount = PINNED_REFCOUNT };
+                }
+                int
+            })
             .collect()
     })
 }
+
+/// The refcount of a pinned id int. Lists of ids hold pinned ints without counting their
+/// references, so that building a list does not touch each int (a cache miss per id, about
+/// half the cost of a list); the count then falls by one each time such a list is freed.
+/// CPython before 3.12 counts in 64 bits, and 2^62 drops cannot happen. CPython 3.12 and later
+/// read a count whose low 32 bits are negative as an immortal object (PEP 683), whose count is
+/// never changed: the low bits here are `0xC000_0000`, the count 3.14 gives immortal objects.
+const PINNED_REFCOUNT: isize = (1 << 62) | 0xC000_0000;
 
 /// The head every CPython object starts with (release builds, without `Py_TRACE_REFS`).
 #[repr(C)]
@@ -198,6 +216,10 @@ struct ListFill {
     direct_items: bool,
     /// `Py_INCREF` is `refcount += 1`: CPython before 3.12 (no immortal objects), probed.
     direct_refcount: bool,
+    /// The shared id ints are pinned (see [`PINNED_REFCOUNT`]) and their references in a list
+    /// are not counted (probed: a pinned int keeps a count far from zero through the API's
+    /// increments and decrements).
+    pinned_ints: bool,
 }
 
 static LIST_FILL: PyOnceLock<ListFill> = PyOnceLock::new();
@@ -210,6 +232,7 @@ fn list_fill(py: Python<'_>) -> ListFill {
             return ListFill {
                 direct_items: false,
                 direct_refcount: false,
+                pinned_ints: false,
             };
         };
         // SAFETY: reads of a live list and a live int through the layouts above; a build whose
@@ -227,13 +250,29 @@ fn list_fill(py: Python<'_>) -> ListFill {
             ffi::Py_IncRef(first.as_ptr());
             let after = (*int_head).refcount;
             ffi::Py_DecRef(first.as_ptr());
+            let int_layout = (*int_head).type_object == &raw mut ffi::PyLong_Type;
             let direct_refcount = py.version_info() < (3, 12)
-                && (*int_head).type_object == &raw mut ffi::PyLong_Type
+                && int_layout
                 && after == before + 1
                 && (*int_head).refcount == before;
+            // A probe int is pinned, then released more often than it was taken, as a pinned
+            // int in a list is: its count must stay pinned (3.12+) or merely fall (3.11). The
+            // probe is then kept for good, as the pinned ints are.
+            let pinned_ints = direct_items && int_layout && {
+                let probe = PyInt::new(py, 1_000_037).unbind().into_ptr();
+                let head = probe as *mut ObjectHead;
+                (*head).refcount = PINNED_REFCOUNT;
+                ffi::Py_IncRef(probe);
+                for _ in 0..3 {
+                    ffi::Py_DecRef(probe);
+                }
+                let count = (*head).refcount;
+                (PINNED_REFCOUNT - 2..=PINNED_REFCOUNT + 1).contains(&count)
+            };
             ListFill {
                 direct_items,
                 direct_refcount,
+                pinned_ints,
             }
         }
     })
@@ -272,7 +311,9 @@ pub(crate) fn ids_list<'py>(py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py,
             let id = id as usize;
             let item = if id < CACHED_IDS {
                 let p = blocks[id / BLOCK][id % BLOCK].as_ptr();
-                if fill.direct_refcount {
+                if fill.pinned_ints {
+                    // A pinned int: the reference is not counted (see `PINNED_REFCOUNT`).
+                } else if fill.direct_refcount {
                     (*(p as *mut ObjectHead)).refcount += 1;
                 } else {
                     ffi::Py_IncRef(p);
