@@ -166,22 +166,14 @@ impl PieceIdsCache {
         out: &mut Vec<u32>,
         mut on_miss: impl FnMut(usize, usize, &mut Vec<u32>) -> crate::Result<()>,
     ) -> crate::Result<()> {
-        let key_of = |i: usize| {
-            let (a, b) = pieces[i];
-            let key = InlineKey::in_text(text, a, b);
-            if let Some(key) = &key {
-                self.inline.prefetch(key);
-            }
-            key
-        };
         let mut ahead = [None; PIPELINE];
-        for (i, key) in ahead.iter_mut().enumerate().take(pieces.len()) {
-            *key = key_of(i);
+        for (key, &piece) in ahead.iter_mut().zip(pieces) {
+            *key = self.prefetched_key(text, piece);
         }
         for (i, &(a, b)) in pieces.iter().enumerate() {
             let key = ahead[i % PIPELINE];
-            if i + PIPELINE < pieces.len() {
-                ahead[i % PIPELINE] = key_of(i + PIPELINE);
+            if let Some(&piece) = pieces.get(i + PIPELINE) {
+                ahead[i % PIPELINE] = self.prefetched_key(text, piece);
             }
             let found = match &key {
                 Some(key) => self.inline.extend_with_key(key, out),
@@ -198,6 +190,18 @@ impl PieceIdsCache {
             }
         }
         Ok(())
+    }
+
+    /// The key of the piece `text[a..b]`, its slot prefetched. Always inlined: as a call (it was
+    /// a closure), the key came back through the stack and was read back by wider loads than
+    /// its stores, and the ids path ran 5 to 9 % slower (GPT-2, en corpus, Rust alone).
+    #[inline(always)]
+    fn prefetched_key(&self, text: &[u8], (a, b): (usize, usize)) -> Option<InlineKey> {
+        let key = InlineKey::in_text(text, a, b);
+        if let Some(key) = &key {
+            self.inline.prefetch(key);
+        }
+        key
     }
 
     pub(crate) fn insert(&self, piece: &[u8], ids: &[u32]) {
@@ -305,7 +309,7 @@ impl InlineKey {
     /// The key of the piece `text[a..b]`: [`InlineKey::new`], but where 24 bytes of `text`
     /// follow `a` they are read as three whole words and the bytes past the piece masked off,
     /// with no per-length branches.
-    #[inline]
+    #[inline(always)]
     fn in_text(text: &[u8], a: usize, b: usize) -> Option<InlineKey> {
         let len = b - a;
         if len > InlineIdsCache::MAX_KEY_LEN {

@@ -53,6 +53,10 @@ impl AddedToken {
 struct Matcher {
     automaton: Option<AhoCorasick>,
     ids: Vec<u32>,
+    /// The distinct first bytes of the patterns when there are at most three (GPT-2's one
+    /// special token has one): a text without any of them has no match, which `memchr` tells
+    /// in a few nanoseconds, less than starting the automaton's search on every text costs.
+    first_bytes: Option<Vec<u8>>,
 }
 
 impl Matcher {
@@ -65,9 +69,27 @@ impl Matcher {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&texts)
             .expect("aho-corasick over added tokens");
+        let mut first_bytes: Vec<u8> = texts.iter().filter_map(|t| t.bytes().next()).collect();
+        first_bytes.sort_unstable();
+        first_bytes.dedup();
+        // An empty pattern would match anywhere: no byte rules it out.
+        let every_pattern_has_a_first_byte = texts.iter().all(|t| !t.is_empty());
         Matcher {
             automaton: Some(automaton),
             ids,
+            first_bytes: (every_pattern_has_a_first_byte && first_bytes.len() <= 3)
+                .then_some(first_bytes),
+        }
+    }
+
+    /// False when `text` cannot hold a match (a quick test, see `first_bytes`).
+    fn may_match(&self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        match self.first_bytes.as_deref() {
+            Some(&[a]) => memchr::memchr(a, bytes).is_some(),
+            Some(&[a, b]) => memchr::memchr2(a, b, bytes).is_some(),
+            Some(&[a, b, c]) => memchr::memchr3(a, b, c, bytes).is_some(),
+            _ => true,
         }
     }
 }
@@ -212,7 +234,11 @@ impl AddedVocabulary {
         out: &mut Vec<(Option<u32>, (usize, usize))>,
     ) {
         out.clear();
-        let Some(automaton) = &matcher.automaton else {
+        let Some(automaton) = matcher
+            .automaton
+            .as_ref()
+            .filter(|_| matcher.may_match(text))
+        else {
             out.push((None, (0, text.len())));
             return;
         };
@@ -312,5 +338,54 @@ impl AddedVocabulary {
             Ok(self.split_on_matches(n, &self.normalized_matcher))
         })?;
         Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::word_level::WordLevel;
+    use crate::normalizers::NormalizerWrapper;
+
+    fn segments(vocab: &AddedVocabulary, text: &str) -> Vec<(Option<u32>, (usize, usize))> {
+        let mut out = vec![(Some(99), (9, 9))]; // cleared first
+        vocab.raw_segments(text, &mut out);
+        out
+    }
+
+    /// The first-byte test only skips texts that cannot match: with one to three distinct first
+    /// bytes, and with four (no such test), every text gets the automaton's segments.
+    #[test]
+    fn raw_segments_with_and_without_the_first_byte_test() {
+        let model = WordLevel::new([("<unk>".to_string(), 0)], "<unk>").unwrap();
+        let contents = ["<|end|>", "<|start|>", "[SEP]", "{x}", "@@"];
+        let distinct_first_bytes = [Some(1), Some(1), Some(2), Some(3), None];
+        for (n, expected) in (1..=5).zip(distinct_first_bytes) {
+            let mut vocab = AddedVocabulary::default();
+            let tokens: Vec<AddedToken> = contents[..n]
+                .iter()
+                .map(|c| AddedToken::new(*c, true))
+                .collect();
+            vocab.add(&tokens, &model, None::<&NormalizerWrapper>);
+            assert_eq!(
+                vocab.raw_matcher.first_bytes.as_ref().map(Vec::len),
+                expected
+            );
+            let end = vocab.token_to_id("<|end|>").unwrap();
+            assert_eq!(segments(&vocab, "plain text"), [(None, (0, 10))]);
+            assert_eq!(segments(&vocab, "a < b"), [(None, (0, 5))]);
+            assert_eq!(segments(&vocab, ""), [(None, (0, 0))]);
+            assert_eq!(
+                segments(&vocab, "a<|end|>b"),
+                [(None, (0, 1)), (Some(end), (1, 8)), (None, (8, 9))]
+            );
+            if n >= 3 {
+                let sep = vocab.token_to_id("[SEP]").unwrap();
+                assert_eq!(
+                    segments(&vocab, "[SEP]x"),
+                    [(Some(sep), (0, 5)), (None, (5, 6))]
+                );
+            }
+        }
     }
 }
