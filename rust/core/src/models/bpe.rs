@@ -680,6 +680,25 @@ impl Model for Bpe {
             })
     }
 
+    fn tokenize_byte_level_piece_runs_ids(
+        &self,
+        text: &str,
+        pieces: &[(usize, usize)],
+        run_ends: &[usize],
+        mapped: &mut String,
+        out: &mut Vec<u32>,
+        out_ends: &mut Vec<usize>,
+    ) -> Result<()> {
+        self.raw_ids_cache.extend_with_piece_runs(
+            text.as_bytes(),
+            pieces,
+            run_ends,
+            out,
+            out_ends,
+            |a, b, out| self.tokenize_raw_piece_uncached(&text[a..b], mapped, out),
+        )
+    }
+
     fn token_to_id(&self, token: &str) -> Option<u32> {
         self.vocab.id(token)
     }

@@ -81,6 +81,43 @@ pub trait Model {
         }
         Ok(())
     }
+    /// [`Model::tokenize_pieces_ids`] of the pieces of many texts in one `text`, in runs: after
+    /// the pieces up to each of `run_ends` (ascending piece counts), `out`'s length is pushed
+    /// to `out_ends`. A model with a cache runs one lookup pipeline through all of them.
+    fn tokenize_piece_runs_ids(
+        &self,
+        text: &str,
+        pieces: &[(usize, usize)],
+        run_ends: &[usize],
+        out: &mut Vec<u32>,
+        out_ends: &mut Vec<usize>,
+    ) -> Result<()> {
+        let mut start = 0;
+        for &end in run_ends {
+            self.tokenize_pieces_ids(text, &pieces[start..end], out)?;
+            out_ends.push(out.len());
+            start = end;
+        }
+        Ok(())
+    }
+    /// [`Model::tokenize_piece_runs_ids`] for raw `ByteLevel` pieces.
+    fn tokenize_byte_level_piece_runs_ids(
+        &self,
+        text: &str,
+        pieces: &[(usize, usize)],
+        run_ends: &[usize],
+        mapped: &mut String,
+        out: &mut Vec<u32>,
+        out_ends: &mut Vec<usize>,
+    ) -> Result<()> {
+        let mut start = 0;
+        for &end in run_ends {
+            self.tokenize_byte_level_pieces_ids(text, &pieces[start..end], mapped, out)?;
+            out_ends.push(out.len());
+            start = end;
+        }
+        Ok(())
+    }
     fn token_to_id(&self, token: &str) -> Option<u32>;
     fn id_to_token(&self, id: u32) -> Option<&str>;
     fn vocab(&self) -> HashMap<String, u32>;
@@ -143,6 +180,29 @@ impl Model for ModelWrapper {
     ) -> Result<()> {
         self.inner()
             .tokenize_byte_level_pieces_ids(text, pieces, mapped, out)
+    }
+    fn tokenize_piece_runs_ids(
+        &self,
+        text: &str,
+        pieces: &[(usize, usize)],
+        run_ends: &[usize],
+        out: &mut Vec<u32>,
+        out_ends: &mut Vec<usize>,
+    ) -> Result<()> {
+        self.inner()
+            .tokenize_piece_runs_ids(text, pieces, run_ends, out, out_ends)
+    }
+    fn tokenize_byte_level_piece_runs_ids(
+        &self,
+        text: &str,
+        pieces: &[(usize, usize)],
+        run_ends: &[usize],
+        mapped: &mut String,
+        out: &mut Vec<u32>,
+        out_ends: &mut Vec<usize>,
+    ) -> Result<()> {
+        self.inner()
+            .tokenize_byte_level_piece_runs_ids(text, pieces, run_ends, mapped, out, out_ends)
     }
     fn token_to_id(&self, token: &str) -> Option<u32> {
         self.inner().token_to_id(token)

@@ -164,8 +164,31 @@ impl PieceIdsCache {
         text: &[u8],
         pieces: &[(usize, usize)],
         out: &mut Vec<u32>,
+        on_miss: impl FnMut(usize, usize, &mut Vec<u32>) -> crate::Result<()>,
+    ) -> crate::Result<()> {
+        self.extend_with_piece_runs(text, pieces, &[], out, &mut Vec::new(), on_miss)
+    }
+
+    /// [`PieceIdsCache::extend_with_pieces`] over runs of pieces (the pieces of many texts, in
+    /// one `text`): the pipeline runs on from one run into the next instead of starting empty
+    /// for each. `run_ends` are the piece counts at which runs end, ascending; when the pieces
+    /// up to each of them are done, `out`'s length is pushed to `out_ends`.
+    pub(crate) fn extend_with_piece_runs(
+        &self,
+        text: &[u8],
+        pieces: &[(usize, usize)],
+        run_ends: &[usize],
+        out: &mut Vec<u32>,
+        out_ends: &mut Vec<usize>,
         mut on_miss: impl FnMut(usize, usize, &mut Vec<u32>) -> crate::Result<()>,
     ) -> crate::Result<()> {
+        let mut run_ends = run_ends.iter().peekable();
+        let mut end_runs_at = |done: usize, out: &Vec<u32>| {
+            while run_ends.next_if(|&&end| end <= done).is_some() {
+                out_ends.push(out.len());
+            }
+        };
+        end_runs_at(0, out);
         let mut ahead = [None; PIPELINE];
         for (key, &piece) in ahead.iter_mut().zip(pieces) {
             *key = self.prefetched_key(text, piece);
@@ -188,7 +211,10 @@ impl PieceIdsCache {
             {
                 on_miss(a, b, out)?;
             }
+            end_runs_at(i + 1, out);
         }
+        // Runs said to end past the last piece end with it.
+        end_runs_at(usize::MAX, out);
         Ok(())
     }
 
@@ -744,6 +770,33 @@ mod tests {
             };
             assert_eq!(again, expected[..end], "{n} pieces");
         }
+        // In runs: the same ids, and at each run's end (empty runs, runs ending together, a run
+        // said to end past the last piece) the ids so far.
+        let run_ends = [0, 0, 5, 17, 17, 39, 40, 41];
+        let mut runs = vec![9];
+        let mut ends = Vec::new();
+        cache
+            .extend_with_piece_runs(text.as_bytes(), &pieces, &run_ends, &mut runs, &mut ends, {
+                |a, b, out| {
+                    out.extend(ids_of(&text.as_bytes()[a..b]));
+                    Ok(())
+                }
+            })
+            .unwrap();
+        assert_eq!(runs, expected);
+        // The length of `runs` after the first `n` pieces (its leading 9 included).
+        let ids_after = |n: usize| {
+            let mut ids = vec![9];
+            for &(a, b) in &pieces[..n.min(pieces.len())] {
+                let piece = &text.as_bytes()[a..b];
+                if !cache.extend_with_ids(piece, &mut ids) {
+                    ids.extend(ids_of(piece));
+                }
+            }
+            ids.len()
+        };
+        let expected_ends: Vec<usize> = run_ends.iter().map(|&n| ids_after(n)).collect();
+        assert_eq!(ends, expected_ends);
     }
 
     #[test]

@@ -298,6 +298,24 @@ impl Model for WordPiece {
             })
     }
 
+    fn tokenize_piece_runs_ids(
+        &self,
+        text: &str,
+        pieces: &[(usize, usize)],
+        run_ends: &[usize],
+        out: &mut Vec<u32>,
+        out_ends: &mut Vec<usize>,
+    ) -> Result<()> {
+        self.ids_cache.extend_with_piece_runs(
+            text.as_bytes(),
+            pieces,
+            run_ends,
+            out,
+            out_ends,
+            |a, b, out| self.tokenize_word_uncached(&text[a..b], out),
+        )
+    }
+
     fn token_to_id(&self, token: &str) -> Option<u32> {
         self.vocab.id(token)
     }

@@ -289,6 +289,17 @@ impl AddedVocabulary {
 
     /// The added tokens matched in the raw input into `out` (cleared first): a cover of `text`
     /// by `(Option<id>, byte range)` (`None`: text between matches, still to normalize).
+    /// Whether `text` may hold an added token matched on the raw text; `false` means
+    /// [`AddedVocabulary::raw_segments`] is the whole text.
+    pub(crate) fn may_match_raw(&self, text: &str) -> bool {
+        self.raw_matcher.automaton.is_some() && self.raw_matcher.may_match(text)
+    }
+
+    /// [`AddedVocabulary::may_match_raw`] for the tokens matched on normalized text.
+    pub(crate) fn may_match_normalized(&self, text: &str) -> bool {
+        self.normalized_matcher.automaton.is_some() && self.normalized_matcher.may_match(text)
+    }
+
     pub(crate) fn raw_segments(&self, text: &str, out: &mut Vec<(Option<u32>, (usize, usize))>) {
         self.find_matches_into(text, &self.raw_matcher, out);
     }

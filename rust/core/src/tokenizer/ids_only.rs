@@ -212,7 +212,197 @@ thread_local! {
     static TEXT_SCRATCH: RefCell<TextScratch> = RefCell::default();
 }
 
+/// How many texts [`Tokenizer::pooled_text_ids`] pools at a time: enough that starting the
+/// pipeline is rare, few enough that the pooled text and pieces stay in the core's cache.
+const POOLED_TEXTS: usize = 64;
+
+/// The buffers of [`Tokenizer::pooled_text_ids`]: the pooled texts' pieces in one text.
+#[derive(Default)]
+struct PoolScratch {
+    /// The pooled texts as the scanner sees them (normalized, with `ByteLevel`'s prefix space),
+    /// one after another, then [`KEY_PADDING`].
+    text: String,
+    pieces: Vec<(usize, usize)>,
+    /// Per pooled text, the piece count at its end.
+    run_ends: Vec<usize>,
+    ids: Vec<u32>,
+    /// Per pooled text, the id count at its end.
+    id_ends: Vec<usize>,
+    /// Per text given, whether it was pooled.
+    pooled: Vec<bool>,
+    normalized: String,
+    mapped: String,
+}
+
+impl PoolScratch {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.pieces.clear();
+        self.run_ends.clear();
+        self.ids.clear();
+        self.id_ends.clear();
+        self.pooled.clear();
+    }
+
+    /// As [`TextScratch::trim`].
+    fn trim(&mut self) {
+        let bytes = self.text.capacity()
+            + self.normalized.capacity()
+            + self.mapped.capacity()
+            + 16 * self.pieces.capacity()
+            + 4 * self.ids.capacity()
+            + 8 * (self.run_ends.capacity() + self.id_ends.capacity());
+        if bytes > 4 * TextScratch::KEPT_BYTES {
+            *self = PoolScratch::default();
+        }
+    }
+}
+
+thread_local! {
+    static POOL_SCRATCH: RefCell<PoolScratch> = RefCell::default();
+}
+
+/// The texts [`Tokenizer::pooled_text_ids`] can pool: those a `ByteLevel` (regex) or BERT
+/// pre-tokenizer cuts, after no normalizer or BERT's.
+#[derive(Clone, Copy)]
+enum Pool<'a> {
+    ByteLevel(&'a ByteLevel),
+    Bert,
+}
+
 impl Tokenizer {
+    /// The ids of each of `texts` ([`Tokenizer::text_ids`]), handed to `each` in order as
+    /// `each(index, Some(ids))`; texts this path does not take (`None`s, texts that may hold an
+    /// added token, other pre-tokenizers or normalizers) come as `each(index, None)` for the
+    /// caller to encode. The texts taken are cut into pieces into one text, `POOLED_TEXTS`
+    /// at a time, and the model looks all their pieces up in one pipeline: started afresh for
+    /// every text, the pipeline's first lookups waited on memory each time.
+    pub(super) fn pooled_text_ids(
+        &self,
+        texts: &[Option<&str>],
+        mut each: impl FnMut(usize, Option<&[u32]>) -> Result<()>,
+    ) -> Result<()> {
+        let pool = match (Scanner::of(self.pre_tokenizer.as_ref()), &self.normalizer) {
+            (Some(Scanner::ByteLevel(options)), None) if options.use_regex => {
+                Pool::ByteLevel(options)
+            }
+            (Some(Scanner::Bert), None | Some(NormalizerWrapper::BertNormalizer(_))) => Pool::Bert,
+            _ => return (0..texts.len()).try_for_each(|i| each(i, None)),
+        };
+        POOL_SCRATCH.with(|cell| {
+            let Ok(mut scratch) = cell.try_borrow_mut() else {
+                // Only `each` calling back into this path could get here.
+                return (0..texts.len()).try_for_each(|i| each(i, None));
+            };
+            let mut done = Ok(());
+            for (start, part) in (0..).step_by(POOLED_TEXTS).zip(texts.chunks(POOLED_TEXTS)) {
+                done = self.pool_texts(part, pool, &mut scratch, |i, ids| each(start + i, ids));
+                if done.is_err() {
+                    break;
+                }
+            }
+            scratch.trim();
+            done
+        })
+    }
+
+    fn pool_texts(
+        &self,
+        texts: &[Option<&str>],
+        pool: Pool,
+        scratch: &mut PoolScratch,
+        mut each: impl FnMut(usize, Option<&[u32]>) -> Result<()>,
+    ) -> Result<()> {
+        scratch.clear();
+        for text in texts {
+            let pooled = text.is_some_and(|text| self.pool_text(text, pool, scratch));
+            scratch.pooled.push(pooled);
+        }
+        let PoolScratch {
+            text,
+            pieces,
+            run_ends,
+            ids,
+            id_ends,
+            pooled,
+            mapped,
+            ..
+        } = scratch;
+        if !run_ends.is_empty() {
+            text.push_str(KEY_PADDING);
+            match pool {
+                Pool::ByteLevel(_) => self.model.tokenize_byte_level_piece_runs_ids(
+                    text, pieces, run_ends, mapped, ids, id_ends,
+                )?,
+                Pool::Bert => self
+                    .model
+                    .tokenize_piece_runs_ids(text, pieces, run_ends, ids, id_ends)?,
+            }
+        }
+        let mut id_start = 0;
+        let mut id_ends = id_ends.iter();
+        for (i, &pooled) in pooled.iter().enumerate() {
+            if pooled {
+                let id_end = *id_ends.next().expect("one id end per pooled text");
+                each(i, Some(&ids[id_start..id_end]))?;
+                id_start = id_end;
+            } else {
+                each(i, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the pieces of `text` to the pool, as [`Tokenizer::append_scanned_ids`] would cut
+    /// them; `false` (nothing added) for a text that may hold an added token or that BERT's
+    /// normalizer cannot take without its general path.
+    fn pool_text(&self, text: &str, pool: Pool, scratch: &mut PoolScratch) -> bool {
+        if self.added_vocabulary.may_match_raw(text) {
+            return false;
+        }
+        let segment = match &self.normalizer {
+            None => text,
+            Some(NormalizerWrapper::BertNormalizer(n))
+                if n.normalize_without_alignments(text, &mut scratch.normalized) =>
+            {
+                scratch.normalized.as_str()
+            }
+            Some(_) => return false,
+        };
+        if self.added_vocabulary.may_match_normalized(segment) {
+            return false;
+        }
+        // An empty segment has no ids (the full path drops it before the pre-tokenizer).
+        if !segment.is_empty() {
+            let start = scratch.text.len();
+            let first_piece = scratch.pieces.len();
+            match pool {
+                Pool::ByteLevel(options) => {
+                    if options.add_prefix_space && !segment.starts_with(' ') {
+                        scratch.text.push(' ');
+                    }
+                    scratch.text.push_str(segment);
+                    gpt2_pieces_into(&scratch.text[start..], &mut scratch.pieces);
+                }
+                Pool::Bert => {
+                    scratch.text.push_str(segment);
+                    let segment = &scratch.text[start..];
+                    if segment.is_ascii() {
+                        bert_ascii_words(segment.as_bytes(), &mut scratch.pieces);
+                    } else {
+                        bert_char_words(segment, &mut scratch.pieces);
+                    }
+                }
+            }
+            for piece in &mut scratch.pieces[first_piece..] {
+                piece.0 += start;
+                piece.1 += start;
+            }
+        }
+        scratch.run_ends.push(scratch.pieces.len());
+        true
+    }
+
     /// The ids of one text, before truncation and special tokens: exactly the ids of the full
     /// path's encoding of `text`.
     pub(crate) fn text_ids(&self, text: &str) -> Result<Vec<u32>> {
@@ -336,6 +526,62 @@ pub(super) fn ids_encoding(ids: Vec<u32>, type_id: u32) -> Encoding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pooled ids are each text's own ids, and the texts the pool leaves to the caller are those
+    /// that may hold an added token (and the `None`s): for GPT-2 (ByteLevel, no normalizer) and
+    /// BERT (its normalizer and pre-tokenizer), over more texts than one pool, in several
+    /// languages, with empty texts and added tokens inside texts.
+    #[test]
+    fn pooled_ids_are_each_texts_ids() {
+        let read = |lang: &str| {
+            std::fs::read_to_string(format!(
+                "{}/../../../shared/corpus/{lang}.txt",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        let corpora = [read("en"), read("zh"), read("ru")];
+        let mut texts: Vec<Option<&str>> = Vec::new();
+        for corpus in &corpora {
+            texts.extend(corpus.split("\n\n").take(60).map(Some));
+        }
+        let marked = [
+            "a<|endoftext|>b",
+            "[SEP] x",
+            "x < y",
+            "",
+            " ",
+            "\u{300}e\u{301}",
+        ];
+        for (i, text) in marked.iter().enumerate() {
+            texts.insert(i * 31, Some(text));
+        }
+        texts.insert(7, None);
+        // The first byte of each tokenizer's added tokens: a text holding it may hold one.
+        for (name, marker) in [("gpt2", '<'), ("bert-uncased", '[')] {
+            let tok = crate::tokenizer::ids_rows::tests::tokenizer(name);
+            let (mut seen, mut left) = (0, 0);
+            tok.pooled_text_ids(&texts, |i, ids| {
+                assert_eq!(i, seen, "in order");
+                seen += 1;
+                match (texts[i], ids) {
+                    (Some(text), Some(ids)) => {
+                        assert!(!text.contains(marker), "{name}: {text:?} pooled");
+                        assert_eq!(ids, tok.text_ids(text)?, "{name}: {text:?}");
+                    }
+                    (Some(text), None) => {
+                        assert!(text.contains(marker), "{name}: {text:?} not pooled");
+                        left += 1;
+                    }
+                    (None, ids) => assert!(ids.is_none()),
+                }
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(seen, texts.len());
+            assert!(left >= 1, "{name}");
+        }
+    }
 
     /// The byte-table split of ASCII text is the char loop's: every ASCII byte between words, at
     /// the ends and in runs, and real paragraphs.

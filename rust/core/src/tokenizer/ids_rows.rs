@@ -31,6 +31,16 @@ fn fixed_padded_length(params: &PaddingParams) -> Option<usize> {
     matches!(params.strategy, PaddingStrategy::Fixed(_)).then(|| padded_length(0, params))
 }
 
+/// How many inputs a pool thread takes at a time: enough for the pooled ids path to pool.
+const PARALLEL_CHUNK: usize = 64;
+
+/// Room for a row of `text_ids` ids, the layout's special tokens, and padding to a fixed length
+/// (so that padding never regrows it).
+fn row_capacity(text_ids: usize, layout: &RowLayout) -> usize {
+    let fixed_length = layout.padding.as_ref().and_then(fixed_padded_length);
+    (text_ids + layout.processed.len()).max(fixed_length.unwrap_or(0))
+}
+
 /// What the post-processor makes of a one-token sequence, and where that token ends up: a row
 /// of `n` tokens is this encoding with the stand-in repeated `n` times.
 #[derive(Debug)]
@@ -303,11 +313,17 @@ impl Tokenizer {
     ) -> Result<Vec<IdsRow>> {
         let padding = self.padding.as_ref().filter(|_| padded);
         let layout = RowLayout::of(self, add_special_tokens, padding.cloned()).map(Arc::new);
-        let encode = |input: &EncodeInput| self.encode_row(input, add_special_tokens, &layout);
+        let encode = |part: &[EncodeInput]| self.encode_rows(part, add_special_tokens, &layout);
         let mut rows: Vec<IdsRow> = if inputs.len() > 1 && threads::parallelism_enabled() {
-            threads::pool().install(|| inputs.par_iter().map(encode).collect::<Result<_>>())?
+            let parts: Vec<Vec<IdsRow>> = threads::pool().install(|| {
+                inputs
+                    .par_chunks(PARALLEL_CHUNK)
+                    .map(encode)
+                    .collect::<Result<_>>()
+            })?;
+            parts.into_iter().flatten().collect()
         } else {
-            inputs.iter().map(encode).collect::<Result<_>>()?
+            encode(inputs)?
         };
         if let Some(params) = padding {
             let longest = rows.iter().map(IdsRow::len).max().unwrap_or(0);
@@ -357,15 +373,13 @@ impl Tokenizer {
         };
         let layout = RowLayout::of(self, add_special_tokens, padding.cloned()).map(Arc::new);
         let encode_chunk = |part: &[EncodeInput]| -> Result<Vec<IdsRow>> {
-            part.iter()
-                .map(|input| {
-                    let mut row = self.encode_row(input, add_special_tokens, &layout)?;
-                    if let Some((target, params)) = fixed_target {
-                        row.pad(target, params);
-                    }
-                    Ok(row)
-                })
-                .collect()
+            let mut rows = self.encode_rows(part, add_special_tokens, &layout)?;
+            if let Some((target, params)) = fixed_target {
+                for row in &mut rows {
+                    row.pad(target, params);
+                }
+            }
+            Ok(rows)
         };
         let n_chunks = inputs.len().div_ceil(chunk);
         let (sender, receiver) = mpsc::channel();
@@ -405,6 +419,43 @@ impl Tokenizer {
         outcome
     }
 
+    /// The rows of `inputs`, in order: single texts through the pooled ids path where it takes
+    /// them, the rest one by one.
+    fn encode_rows(
+        &self,
+        inputs: &[EncodeInput],
+        add_special_tokens: bool,
+        layout: &Option<Arc<RowLayout>>,
+    ) -> Result<Vec<IdsRow>> {
+        let Some(laid) = layout else {
+            return inputs
+                .iter()
+                .map(|input| self.encode_row(input, add_special_tokens, layout))
+                .collect();
+        };
+        let texts: Vec<Option<&str>> = inputs
+            .iter()
+            .map(|input| match (&input.first, &input.second) {
+                (InputSequence::Raw(text), None) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut rows = Vec::with_capacity(inputs.len());
+        self.pooled_text_ids(&texts, |i, ids| {
+            rows.push(match ids {
+                Some(ids) => {
+                    let mut row = Vec::with_capacity(row_capacity(ids.len(), laid));
+                    row.extend_from_slice(laid.prefix());
+                    row.extend_from_slice(ids);
+                    self.finish_row(row, add_special_tokens, laid)?
+                }
+                None => self.encode_row(&inputs[i], add_special_tokens, layout)?,
+            });
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
     fn encode_row(
         &self,
         input: &EncodeInput,
@@ -416,12 +467,20 @@ impl Tokenizer {
             let encoding = self.encode_ids_unpadded(input, add_special_tokens)?;
             return Ok(IdsRow::Full(Box::new(encoding)));
         };
-        // Room for the row once padded to a fixed length too, so that padding never regrows it.
-        let fixed_length = layout.padding.as_ref().and_then(fixed_padded_length);
-        let estimate = text.len() / 4 + layout.processed.len();
-        let mut ids = Vec::with_capacity(estimate.max(fixed_length.unwrap_or(0)));
+        let mut ids = Vec::with_capacity(row_capacity(text.len() / 4, layout));
         ids.extend_from_slice(layout.prefix());
         self.append_text_ids(text, &mut ids)?;
+        self.finish_row(ids, add_special_tokens, layout)
+    }
+
+    /// The row of `ids` (the layout's prefix, then the text's ids): laid out with the suffix,
+    /// or, when truncation cuts it or it is empty, the full ids-only encoding.
+    fn finish_row(
+        &self,
+        mut ids: Vec<u32>,
+        add_special_tokens: bool,
+        layout: &Arc<RowLayout>,
+    ) -> Result<IdsRow> {
         let n = ids.len() - layout.prefix().len();
         // Truncation leaves a row whole when its sequence fits beside the special tokens.
         let fits = self.truncation.as_ref().is_none_or(|t| {
