@@ -188,6 +188,44 @@ def test_ids_lists_share_pinned_ints(tokenizers_dir):
     assert enc.ids == ids and ids[1] == world and int(str(world)) == world
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batch_id_lists_are_tracked_when_handed_over(tokenizers_dir, sample, threads):
+    """encode_batch_fast builds its id lists out of the collector's sight and tracks each before
+    returning: with a collection at every allocation meanwhile, every list comes back tracked, equal
+    to encode_batch's ids, and a cycle made through one is collected."""
+    import gc
+    import weakref
+
+    import ferroformers
+
+    tok = Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))
+    texts = (sample * 3)[:300]
+    expected = [e.ids for e in tok.encode_batch(texts)]
+    before_threads = ferroformers.get_num_threads()
+    threshold = gc.get_threshold()
+    try:
+        ferroformers.set_num_threads(threads)
+        gc.set_threshold(1)
+        encodings = tok.encode_batch_fast(texts)
+    finally:
+        gc.set_threshold(*threshold)
+        ferroformers.set_num_threads(before_threads)
+    lists = [e.ids for e in encodings]
+    assert lists == expected
+    assert all(gc.is_tracked(lst) for lst in lists)
+
+    class Marker:
+        pass
+
+    marker = Marker()
+    lists[0].append(lists[0])
+    lists[0].append(marker)
+    probe = weakref.ref(marker)
+    del marker, lists, encodings
+    gc.collect()
+    assert probe() is None
+
+
 def _rows(ids, offsets) -> list[list[int]]:
     return [ids[a:b].tolist() for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
 

@@ -23,7 +23,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyString};
 
 use crate::added_token::PyAddedToken;
-use crate::encoding::PyEncoding;
+use crate::encoding::{BatchLists, PyEncoding};
 use crate::errors::{bad_input, caught, guarded, to_py_invalid_id, Failure};
 use crate::inputs;
 
@@ -284,14 +284,16 @@ impl PyTokenizer {
         add_special_tokens: bool,
     ) -> PyResult<Vec<Py<PyEncoding>>> {
         let items = inputs::batch(input, is_pretokenized)?;
-        // Rows, not an `Encoding` each: most callers read only the ids (see `IdsRow`).
+        // Rows, not an `Encoding` each (see `IdsRow`), and their id lists made here, since
+        // most callers read the ids: as a batch, they stay out of the collector until done.
+        let mut lists = BatchLists::with_capacity(items.len());
         if threads::batch_threads() < 2 {
             let rows = self.run(py, |tok| {
                 tok.encode_batch_rows(&items, add_special_tokens, true)
             })?;
             return rows
                 .into_iter()
-                .map(|row| Py::new(py, PyEncoding::from(row)))
+                .map(|row| Py::new(py, PyEncoding::with_ids_list(py, row, &mut lists)?))
                 .collect();
         }
         // With a pool, this thread turns each chunk of rows into encodings and their id lists
@@ -302,7 +304,8 @@ impl PyTokenizer {
             tok.encode_batch_rows_streamed(&items, add_special_tokens, true, |rows| {
                 Python::attach(|py| {
                     for row in rows {
-                        let made = PyEncoding::with_ids_list(py, row).and_then(|e| Py::new(py, e));
+                        let made = PyEncoding::with_ids_list(py, row, &mut lists)
+                            .and_then(|e| Py::new(py, e));
                         match made {
                             Ok(encoding) => encodings.push(encoding),
                             Err(e) => {
