@@ -216,6 +216,26 @@ thread_local! {
 /// pipeline is rare, few enough that the pooled text and pieces stay in the core's cache.
 const POOLED_TEXTS: usize = 64;
 
+/// At most this many bytes of text are pooled at a time (unless one text is longer): the pool's
+/// buffers hold 16 bytes of piece bounds and some ids per piece, so a batch of long documents
+/// pooled 64 at a time would hold many times the text.
+const POOLED_BYTES: usize = 64 << 10;
+
+/// Where the pool that starts at `texts[start]` ends: after [`POOLED_TEXTS`] texts or about
+/// [`POOLED_BYTES`] bytes, whichever comes first, and always after at least one text.
+fn pool_end(texts: &[Option<&str>], start: usize) -> usize {
+    let mut bytes = 0;
+    let mut end = start;
+    while end < texts.len() && end - start < POOLED_TEXTS {
+        bytes += texts[end].map_or(0, str::len);
+        if end > start && bytes > POOLED_BYTES {
+            break;
+        }
+        end += 1;
+    }
+    end
+}
+
 /// The buffers of [`Tokenizer::pooled_text_ids`]: the pooled texts' pieces in one text.
 #[derive(Default)]
 struct PoolScratch {
@@ -244,7 +264,8 @@ impl PoolScratch {
         self.pooled.clear();
     }
 
-    /// As [`TextScratch::trim`].
+    /// As [`TextScratch::trim`], with room for a full pool ([`POOLED_BYTES`] of text makes
+    /// about four times that in piece bounds).
     fn trim(&mut self) {
         let bytes = self.text.capacity()
             + self.normalized.capacity()
@@ -252,7 +273,7 @@ impl PoolScratch {
             + 16 * self.pieces.capacity()
             + 4 * self.ids.capacity()
             + 8 * (self.run_ends.capacity() + self.id_ends.capacity());
-        if bytes > 4 * TextScratch::KEPT_BYTES {
+        if bytes > 16 * POOLED_BYTES {
             *self = PoolScratch::default();
         }
     }
@@ -274,8 +295,8 @@ impl Tokenizer {
     /// The ids of each of `texts` ([`Tokenizer::text_ids`]), handed to `each` in order as
     /// `each(index, Some(ids))`; texts this path does not take (`None`s, texts that may hold an
     /// added token, other pre-tokenizers or normalizers) come as `each(index, None)` for the
-    /// caller to encode. The texts taken are cut into pieces into one text, `POOLED_TEXTS`
-    /// at a time, and the model looks all their pieces up in one pipeline: started afresh for
+    /// caller to encode. The texts taken are cut into pieces into one text, a pool at a time
+    /// (see [`pool_end`]), and the model looks all their pieces up in one pipeline: started afresh for
     /// every text, the pipeline's first lookups waited on memory each time.
     pub(super) fn pooled_text_ids(
         &self,
@@ -295,11 +316,13 @@ impl Tokenizer {
                 return (0..texts.len()).try_for_each(|i| each(i, None));
             };
             let mut done = Ok(());
-            for (start, part) in (0..).step_by(POOLED_TEXTS).zip(texts.chunks(POOLED_TEXTS)) {
-                done = self.pool_texts(part, pool, &mut scratch, |i, ids| each(start + i, ids));
-                if done.is_err() {
-                    break;
-                }
+            let mut start = 0;
+            while start < texts.len() && done.is_ok() {
+                let end = pool_end(texts, start);
+                done = self.pool_texts(&texts[start..end], pool, &mut scratch, |i, ids| {
+                    each(start + i, ids)
+                });
+                start = end;
             }
             scratch.trim();
             done
@@ -581,6 +604,29 @@ mod tests {
             assert_eq!(seen, texts.len());
             assert!(left >= 1, "{name}");
         }
+    }
+
+    /// Pools end after 64 texts or once past 64 KiB, and hold at least one text however long.
+    #[test]
+    fn pools_are_bounded_in_texts_and_bytes() {
+        let short = "x".repeat(100);
+        let long = "y".repeat(40 << 10);
+        let huge = "z".repeat(1 << 20);
+        let shorts: Vec<Option<&str>> = vec![Some(short.as_str()); 150];
+        assert_eq!(pool_end(&shorts, 0), 64);
+        assert_eq!(pool_end(&shorts, 128), 150);
+        let mixed = [
+            Some(short.as_str()),
+            None,
+            Some(&long),
+            Some(&long),
+            Some(&huge),
+            None,
+        ];
+        assert_eq!(pool_end(&mixed, 0), 3); // the second long text would pass 64 KiB
+        assert_eq!(pool_end(&mixed, 3), 4);
+        assert_eq!(pool_end(&mixed, 4), 5); // one text past the bound is a pool of its own
+        assert_eq!(pool_end(&mixed, 5), 6);
     }
 
     /// The byte-table split of ASCII text is the char loop's: every ASCII byte between words, at
