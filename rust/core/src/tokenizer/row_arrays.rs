@@ -49,6 +49,7 @@ fn fill_row_arrays_cut(
     threads: usize,
 ) -> Vec<Vec<i64>> {
     let cells = rows.len() * width;
+    let streaming = cells * fills.len() * std::mem::size_of::<i64>() >= STREAMING_MIN_BYTES;
     let mut arrays: Vec<Vec<i64>> = fills.iter().map(|_| Vec::with_capacity(cells)).collect();
     if width > 0 {
         let mut outs: Vec<&mut [MaybeUninit<i64>]> = arrays
@@ -72,10 +73,12 @@ fn fill_row_arrays_cut(
                 chunked
                     .par_iter_mut()
                     .zip(rows.par_chunks(rows_per_chunk))
-                    .for_each(|(parts, rows)| fill_rows(rows, width, fills, pad_left, parts));
+                    .for_each(|(parts, rows)| {
+                        fill_rows(rows, width, fills, pad_left, streaming, parts)
+                    });
             });
         } else {
-            fill_rows(rows, width, fills, pad_left, &mut outs);
+            fill_rows(rows, width, fills, pad_left, streaming, &mut outs);
         }
     }
     for array in &mut arrays {
@@ -86,8 +89,109 @@ fn fill_row_arrays_cut(
     arrays
 }
 
-/// `rows` into `outs` (one slice per fill, `rows.len() * width` slots each), every slot written.
+/// `rows` into `outs` (one slice per fill, `rows.len() * width` slots each), every slot written;
+/// `streaming`: past the cache (see [`STREAMING_MIN_BYTES`]).
 fn fill_rows(
+    rows: &[IdsRow],
+    width: usize,
+    fills: &[ArrayFill],
+    pad_left: bool,
+    streaming: bool,
+    outs: &mut [&mut [MaybeUninit<i64>]],
+) {
+    if streaming {
+        fill_rows_with::<Streaming>(rows, width, fills, pad_left, outs);
+    } else {
+        fill_rows_with::<Cached>(rows, width, fills, pad_left, outs);
+    }
+}
+
+/// Arrays at least this big (all fields together) are written past the cache: they would not
+/// stay in it anyway, and a store through the cache first reads the line it writes from memory,
+/// twice the traffic. Measured on the en corpus's padded GPT-2 batches (1000 x 512, 8 MB): 1.18x
+/// the arrays call with 8-byte non-temporal stores, 1.25x with 16-byte ones where aligned.
+const STREAMING_MIN_BYTES: usize = 1 << 20;
+
+/// How a slot is written.
+trait SlotStore {
+    fn store(slot: &mut MaybeUninit<i64>, value: i64);
+    /// Every one of `slots` set to `value`.
+    fn fill(slots: &mut [MaybeUninit<i64>], value: i64) {
+        for slot in slots {
+            Self::store(slot, value);
+        }
+    }
+    /// Called once every slot is written, before the arrays are handed on.
+    fn finish() {}
+}
+
+/// Ordinary stores, through the cache.
+struct Cached;
+
+impl SlotStore for Cached {
+    #[inline(always)]
+    fn store(slot: &mut MaybeUninit<i64>, value: i64) {
+        slot.write(value);
+    }
+}
+
+/// Non-temporal stores: the line goes to memory without first being read into the cache.
+struct Streaming;
+
+impl SlotStore for Streaming {
+    #[inline(always)]
+    fn store(slot: &mut MaybeUninit<i64>, value: i64) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `slot` is a valid, aligned i64 place we hold mutably; `movnti` is SSE2, which
+        // every x86_64 CPU has.
+        unsafe {
+            std::arch::x86_64::_mm_stream_si64(slot.as_mut_ptr(), value)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        slot.write(value);
+    }
+
+    /// In 16-byte stores where the slots are aligned for them (two slots a store run at about
+    /// 1.3 times the speed of one).
+    fn fill(slots: &mut [MaybeUninit<i64>], value: i64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{__m128i, _mm_set1_epi64x, _mm_stream_si128};
+            let head = slots.as_ptr().align_offset(16).min(slots.len());
+            let (head, rest) = slots.split_at_mut(head);
+            for slot in head {
+                Self::store(slot, value);
+            }
+            let mut pairs = rest.chunks_exact_mut(2);
+            // SAFETY: SSE2 is part of x86_64.
+            let both = unsafe { _mm_set1_epi64x(value) };
+            for pair in &mut pairs {
+                // SAFETY: `pair` is two slots we hold mutably, and 16-byte aligned: `rest` starts
+                // aligned and the pairs step by 16 bytes.
+                unsafe { _mm_stream_si128(pair.as_mut_ptr().cast::<__m128i>(), both) };
+            }
+            for slot in pairs.into_remainder() {
+                Self::store(slot, value);
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        for slot in slots {
+            slot.write(value);
+        }
+    }
+
+    fn finish() {
+        // Non-temporal stores are weakly ordered: fence them before another thread (or numpy)
+        // reads the arrays.
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `sfence` has no preconditions.
+        unsafe {
+            std::arch::x86_64::_mm_sfence()
+        };
+    }
+}
+
+fn fill_rows_with<S: SlotStore>(
     rows: &[IdsRow],
     width: usize,
     fills: &[ArrayFill],
@@ -99,20 +203,21 @@ fn fill_rows(
             match fill.field {
                 None => {
                     let ids = row.ids().iter().map(|&id| i64::from(id));
-                    fill_row(slots, ids, row.len(), fill.pad_value, pad_left);
+                    fill_row::<S>(slots, ids, row.len(), fill.pad_value, pad_left);
                 }
                 Some(field) => {
                     let values = row.values(field).map(i64::from);
-                    fill_row(slots, values, row.len(), fill.pad_value, pad_left);
+                    fill_row::<S>(slots, values, row.len(), fill.pad_value, pad_left);
                 }
             }
         }
     }
+    S::finish();
 }
 
 /// One row's `width` slots: the row's `len` values after or before the padding. Every slot is
 /// written even if `values` runs short, so the caller may count them all as initialized.
-fn fill_row(
+fn fill_row<S: SlotStore>(
     slots: &mut [MaybeUninit<i64>],
     values: impl Iterator<Item = i64>,
     len: usize,
@@ -121,20 +226,18 @@ fn fill_row(
 ) {
     let pads = slots.len().saturating_sub(len);
     let (front, rest) = slots.split_at_mut(if pad_left { pads } else { 0 });
-    for slot in front {
-        slot.write(pad_value);
-    }
+    S::fill(front, pad_value);
     // `for_each`, not `zip`: a row's values are a chain of runs (see `IdsRow::values`), and
     // `for_each` walks each run in a loop of its own instead of asking the chain for every value.
     let mut free = rest.iter_mut();
+    let mut written = 0;
     values.for_each(|value| {
         if let Some(slot) = free.next() {
-            slot.write(value);
+            S::store(slot, value);
+            written += 1;
         }
     });
-    for slot in free {
-        slot.write(pad_value);
-    }
+    S::fill(&mut rest[written..], pad_value);
 }
 
 #[cfg(test)]
@@ -217,14 +320,57 @@ mod tests {
         }
     }
 
+    /// Stores past the cache leave what ordinary stores leave, whatever the alignment of the
+    /// row's first slot, the row's width, its length (short of the width, equal, or past it) and
+    /// its padding side.
+    #[test]
+    fn streamed_rows_equal_cached_rows() {
+        let read = |slots: &[MaybeUninit<i64>]| -> Vec<i64> {
+            slots.iter().map(|s| unsafe { s.assume_init() }).collect()
+        };
+        let mut cached = vec![MaybeUninit::new(-1i64); 48];
+        let mut streamed = cached.clone();
+        for start in 0..4 {
+            for width in 0..20 {
+                for len in 0..=width + 2 {
+                    for pad_left in [false, true] {
+                        let values = (0..len as i64).map(|v| 3 * v + 1);
+                        let span = start..start + width;
+                        fill_row::<Cached>(
+                            &mut cached[span.clone()],
+                            values.clone(),
+                            len,
+                            9,
+                            pad_left,
+                        );
+                        fill_row::<Streaming>(
+                            &mut streamed[span.clone()],
+                            values,
+                            len,
+                            9,
+                            pad_left,
+                        );
+                        Streaming::finish();
+                        assert_eq!(
+                            read(&streamed),
+                            read(&cached),
+                            "{start} {width} {len} {pad_left}"
+                        );
+                        assert!(read(&cached[span]).iter().all(|&v| v != -1 || width == 0));
+                    }
+                }
+            }
+        }
+    }
+
     /// A row that yields fewer values than it claims still leaves no slot unwritten.
     #[test]
     fn a_short_row_is_padded_to_the_width() {
         let mut slots = [MaybeUninit::new(-1i64); 6];
-        fill_row(&mut slots, [1, 2].into_iter(), 4, 0, false);
+        fill_row::<Cached>(&mut slots, [1, 2].into_iter(), 4, 0, false);
         let got: Vec<i64> = slots.iter().map(|s| unsafe { s.assume_init() }).collect();
         assert_eq!(got, [1, 2, 0, 0, 0, 0]);
-        fill_row(&mut slots, [1, 2].into_iter(), 4, 9, true);
+        fill_row::<Cached>(&mut slots, [1, 2].into_iter(), 4, 9, true);
         let got: Vec<i64> = slots.iter().map(|s| unsafe { s.assume_init() }).collect();
         assert_eq!(got, [9, 9, 1, 2, 9, 9]);
     }
