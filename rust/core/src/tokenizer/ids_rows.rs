@@ -9,6 +9,7 @@
 //! the full ids-only [`Encoding`], so every row reads exactly as the ids-only path's encoding.
 
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
 use super::ids_only::ids_encoding;
@@ -382,17 +383,34 @@ impl Tokenizer {
             Ok(rows)
         };
         let n_chunks = inputs.len().div_ceil(chunk);
+        // Chunks are claimed in order from one counter, by `threads - 1` tasks on the pool and by
+        // this thread whenever the chunk it is to hand over next is not ready. This thread's
+        // share of the work (what `take` does, in Python) runs on a core of its own instead of
+        // being time-sliced with one task per core, and no core idles while there is a chunk
+        // left.
+        let claimed = AtomicUsize::new(0);
+        let claim = || {
+            let index = claimed.fetch_add(1, Ordering::Relaxed);
+            (index < n_chunks).then_some(index)
+        };
+        let chunk_of =
+            |index: usize| &inputs[index * chunk..((index + 1) * chunk).min(inputs.len())];
+        // Caught so that a claimed chunk always arrives: the loop below waits for it.
+        let encode_claimed =
+            |index: usize| panic::catch_unwind(AssertUnwindSafe(|| encode_chunk(chunk_of(index))));
         let (sender, receiver) = mpsc::channel();
         let mut outcome = Ok(());
         let mut panicked = None;
         threads::pool().in_place_scope(|scope| {
-            for (index, part) in inputs.chunks(chunk).enumerate() {
+            for _ in 1..threads.min(n_chunks) {
                 let sender = sender.clone();
-                let encode_chunk = &encode_chunk;
+                let (claim, encode_claimed) = (&claim, &encode_claimed);
                 scope.spawn(move |_| {
-                    // Caught here so that the chunk is always sent: the receiver waits for it.
-                    let rows = panic::catch_unwind(AssertUnwindSafe(|| encode_chunk(part)));
-                    let _ = sender.send((index, rows));
+                    while let Some(index) = claim() {
+                        if sender.send((index, encode_claimed(index))).is_err() {
+                            return; // the hand-over stopped on an error
+                        }
+                    }
                 });
             }
             drop(sender);
@@ -400,16 +418,31 @@ impl Tokenizer {
             let mut arrived: Vec<Option<_>> = (0..n_chunks).map(|_| None).collect();
             for next in 0..n_chunks {
                 while arrived[next].is_none() {
-                    let Ok((index, rows)) = receiver.recv() else {
-                        return; // every sender is gone: each task sent its chunk or died
-                    };
-                    arrived[index] = Some(rows);
+                    while let Ok((index, rows)) = receiver.try_recv() {
+                        arrived[index] = Some(rows);
+                    }
+                    if arrived[next].is_some() {
+                        break;
+                    }
+                    if let Some(index) = claim() {
+                        arrived[index] = Some(encode_claimed(index));
+                    } else {
+                        let Ok((index, rows)) = receiver.recv() else {
+                            return; // every task is gone: each sent its chunks or died
+                        };
+                        arrived[index] = Some(rows);
+                    }
                 }
                 match arrived[next].take() {
-                    Some(Ok(Ok(rows))) if outcome.is_ok() && panicked.is_none() => take(rows),
-                    Some(Ok(Err(e))) if outcome.is_ok() => outcome = Err(e),
-                    Some(Err(payload)) if panicked.is_none() => panicked = Some(payload),
-                    _ => {}
+                    Some(Ok(Ok(rows))) => take(rows),
+                    Some(Ok(Err(e))) => outcome = Err(e),
+                    Some(Err(payload)) => panicked = Some(payload),
+                    None => {}
+                }
+                if outcome.is_err() || panicked.is_some() {
+                    // Nothing more is handed over: leave the rest unclaimed.
+                    claimed.store(n_chunks, Ordering::Relaxed);
+                    return;
                 }
             }
         });
@@ -611,6 +644,60 @@ pub(in crate::tokenizer) mod tests {
         // Without truncation every non-empty text is laid out (at least 4 × 3 × 300 rows), so
         // the comparisons above cover the laid-out form, not only the fallback.
         assert!(laid >= 4 * 3 * 300, "only {laid} rows were laid out");
+    }
+
+    /// The calling thread encodes chunks itself when none is ready: with every worker of the pool
+    /// held until the last row is taken, a streamed batch still arrives whole and in order.
+    #[test]
+    fn streamed_rows_arrive_while_the_pool_is_busy() {
+        use std::sync::atomic::AtomicBool;
+        use std::time::Duration;
+        let inputs = corpus_inputs(500);
+        let tok = tokenizer("gpt2");
+        let whole: Vec<Encoding> = tok
+            .encode_batch_rows(&inputs, true, true)
+            .unwrap()
+            .iter()
+            .map(IdsRow::to_encoding)
+            .collect();
+        let pool = threads::pool();
+        let workers = pool.current_num_threads();
+        let (started, all_started) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let released = Arc::new(std::sync::Mutex::new(released));
+        let timed_out = Arc::new(AtomicBool::new(false));
+        for _ in 0..workers {
+            let (started, released, timed_out) =
+                (started.clone(), released.clone(), timed_out.clone());
+            pool.spawn(move || {
+                started.send(()).unwrap();
+                let wait = released
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(60));
+                if wait.is_err() {
+                    timed_out.store(true, Ordering::Relaxed);
+                }
+            });
+        }
+        for _ in 0..workers {
+            all_started.recv().unwrap();
+        }
+        let mut streamed = Vec::new();
+        tok.stream_rows(&inputs, true, true, 2, |rows| {
+            streamed.extend(rows.iter().map(IdsRow::to_encoding));
+            if streamed.len() == inputs.len() {
+                for _ in 0..workers {
+                    release.send(()).unwrap();
+                }
+            }
+        })
+        .unwrap();
+        assert!(
+            !timed_out.load(Ordering::Relaxed),
+            "the batch waited on the busy pool"
+        );
+        assert_eq!(streamed, whole);
     }
 
     /// Streamed rows, taken chunk by chunk, are the batch's rows in order: without padding,
