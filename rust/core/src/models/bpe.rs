@@ -68,6 +68,10 @@ pub struct Bpe {
     unk_id: Option<Option<u32>>,
     /// The id of `<0xNN>` for each byte, when `byte_fallback` is on.
     byte_ids: Option<Box<[Option<u32>; 256]>>,
+    /// The id of each byte's byte-level char (`Ġ` for a space, …), when every one is a token and
+    /// no prefix or suffix applies: a long raw piece then starts merging from its bytes, without
+    /// the rewrite into chars and a char decoded and looked up per symbol.
+    byte_level_char_ids: Option<Box<[u32; 256]>>,
     /// What `dropout` was read as: only `null` or `0.0` are accepted, and written back as read.
     dropout: Option<f32>,
     cache: PieceCache<(u32, u32)>,
@@ -86,11 +90,37 @@ impl Bpe {
         mapped: &mut String,
         out: &mut Vec<u32>,
     ) -> Result<()> {
+        if let Some(char_ids) = self.long_piece_char_ids(raw) {
+            // Longer than any cache key: not cached, as on the path below.
+            self.merge_raw_bytes(raw.as_bytes(), char_ids, out);
+            return Ok(());
+        }
         crate::utils::byte_level_spelling(raw, mapped);
         let start = out.len();
         self.tokenize_ids(mapped, out)?;
         self.raw_ids_cache.insert(raw.as_bytes(), &out[start..]);
         Ok(())
+    }
+
+    /// [`Bpe::byte_level_char_ids`] when `raw` is long enough to merge rank by rank and cannot be
+    /// one token of the vocabulary (its spelling is at least as long as its bytes), so that
+    /// merging its bytes gives exactly what spelling it and [`Model::tokenize_ids`] give.
+    fn long_piece_char_ids(&self, raw: &str) -> Option<&[u32; 256]> {
+        let long = raw.len() >= Self::RANK_BY_RANK_MIN_SYMBOLS && self.merges_ranked_after_parts;
+        let not_a_token = !self.options.ignore_merges || raw.len() > self.vocab.max_token_len();
+        self.byte_level_char_ids
+            .as_deref()
+            .filter(|_| long && not_a_token)
+    }
+
+    /// The ids of the byte-level piece `raw`, merged from one symbol per byte (`char_ids`).
+    fn merge_raw_bytes(&self, raw: &[u8], char_ids: &[u32; 256], out: &mut Vec<u32>) {
+        let mut symbols = Vec::with_capacity(raw.len());
+        for &byte in raw {
+            push_symbol(&mut symbols, char_ids[usize::from(byte)], 1);
+        }
+        self.merge_symbols_rank_by_rank(&mut symbols);
+        out.extend(symbols.iter().filter(|s| s.len != 0).map(|s| s.id));
     }
 
     /// Builds a model from `(token, id)` entries, merges in rank order, and options.
@@ -209,6 +239,23 @@ impl Bpe {
             }
             ids
         });
+        let affixes = [
+            &options.continuing_subword_prefix,
+            &options.end_of_word_suffix,
+        ];
+        let byte_level_char_ids = if affixes
+            .iter()
+            .all(|a| a.as_deref().unwrap_or("").is_empty())
+        {
+            let chars = crate::utils::byte_to_char();
+            let ids: Option<Vec<u32>> = chars
+                .iter()
+                .map(|c| vocab.id(c.encode_utf8(&mut [0; 4])))
+                .collect();
+            ids.and_then(|ids| Box::<[u32; 256]>::try_from(ids.into_boxed_slice()).ok())
+        } else {
+            None
+        };
         Ok(Bpe {
             vocab,
             merges: merge_map,
@@ -216,6 +263,7 @@ impl Bpe {
             options,
             unk_id,
             byte_ids,
+            byte_level_char_ids,
             dropout: None,
             cache: PieceCache::new(),
             raw_ids_cache: PieceIdsCache::new(),
@@ -999,6 +1047,56 @@ mod tests {
         let out = out_of_order.tokenize(&"abb".repeat(1000)).unwrap();
         assert!(out.iter().all(|t| t.value == "abb"), "{:?}", &out[..3]);
         assert_eq!(out.len(), 1000);
+    }
+
+    /// A long raw piece merged from its bytes gives the ids of spelling it and tokenizing the
+    /// spelling, on GPT-2's and a trained byte-level vocabulary: runs of one char (an emoji is
+    /// four bytes), long paragraphs without spaces (en, zh), and pieces just at the threshold.
+    #[test]
+    fn long_raw_pieces_merged_from_bytes_match_their_spelling() {
+        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
+        let corpus = std::fs::read_to_string(format!("{shared}/corpus/en.txt")).unwrap()
+            + &std::fs::read_to_string(format!("{shared}/corpus/zh.txt")).unwrap();
+        let paragraphs: Vec<String> = corpus
+            .split("\n\n")
+            .map(|p| p.split_whitespace().collect::<String>())
+            .filter(|p| p.len() >= Bpe::RANK_BY_RANK_MIN_SYMBOLS)
+            .take(100)
+            .collect();
+        assert_eq!(paragraphs.len(), 100);
+        let runs = ["a", "^", "0", "\u{1F600}", "ab", " ", "é"].map(|c| c.repeat(2000));
+        for name in ["gpt2", "roberta-style-bpe"] {
+            let json =
+                std::fs::read_to_string(format!("{shared}/tokenizers/{name}/tokenizer.json"))
+                    .unwrap();
+            let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+            let model: Bpe = serde_json::from_value(value["model"].clone()).unwrap();
+            assert!(model.byte_level_char_ids.is_some(), "{name}");
+            let at_threshold = "x".repeat(Bpe::RANK_BY_RANK_MIN_SYMBOLS);
+            let below = &at_threshold[1..];
+            assert!(model.long_piece_char_ids(&at_threshold).is_some());
+            assert!(model.long_piece_char_ids(below).is_none());
+            for raw in paragraphs
+                .iter()
+                .chain(&runs)
+                .map(String::as_str)
+                .chain([at_threshold.as_str()])
+            {
+                let char_ids = model.long_piece_char_ids(raw).expect("a long piece");
+                let mut from_bytes = Vec::new();
+                model.merge_raw_bytes(raw.as_bytes(), char_ids, &mut from_bytes);
+                let mut spelled = String::new();
+                crate::utils::byte_level_spelling(raw, &mut spelled);
+                let mut from_chars = Vec::new();
+                model.tokenize_ids(&spelled, &mut from_chars).unwrap();
+                assert_eq!(
+                    from_bytes,
+                    from_chars,
+                    "{name}: {:?}",
+                    &raw[..raw.len().min(40)]
+                );
+            }
+        }
     }
 
     #[test]
