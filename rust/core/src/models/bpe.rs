@@ -72,6 +72,9 @@ pub struct Bpe {
     /// no prefix or suffix applies: a long raw piece then starts merging from its bytes, without
     /// the rewrite into chars and a char decoded and looked up per symbol.
     byte_level_char_ids: Option<Box<[u32; 256]>>,
+    /// The longest piece that can come out as one token without merging: the vocabulary's
+    /// longest token with `ignore_merges`, else 0.
+    longest_whole_piece: usize,
     /// What `dropout` was read as: only `null` or `0.0` are accepted, and written back as read.
     dropout: Option<f32>,
     cache: PieceCache<(u32, u32)>,
@@ -107,7 +110,7 @@ impl Bpe {
     /// merging its bytes gives exactly what spelling it and [`Model::tokenize_ids`] give.
     fn long_piece_char_ids(&self, raw: &str) -> Option<&[u32; 256]> {
         let long = raw.len() >= Self::RANK_BY_RANK_MIN_SYMBOLS && self.merges_ranked_after_parts;
-        let not_a_token = !self.options.ignore_merges || raw.len() > self.vocab.max_token_len();
+        let not_a_token = raw.len() > self.longest_whole_piece;
         self.byte_level_char_ids
             .as_deref()
             .filter(|_| long && not_a_token)
@@ -256,6 +259,11 @@ impl Bpe {
         } else {
             None
         };
+        let longest_whole_piece = if options.ignore_merges {
+            vocab.max_token_len()
+        } else {
+            0
+        };
         Ok(Bpe {
             vocab,
             merges: merge_map,
@@ -264,6 +272,7 @@ impl Bpe {
             unk_id,
             byte_ids,
             byte_level_char_ids,
+            longest_whole_piece,
             dropout: None,
             cache: PieceCache::new(),
             raw_ids_cache: PieceIdsCache::new(),
