@@ -7,6 +7,7 @@
 //! the ids-only paths give the full path's ids, ids past the vocabulary are an error in `decode`,
 //! and a `tokenizer.json` that parsed serialises to one that parses again).
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use ferroformers_core::tokenizer::{
@@ -108,12 +109,12 @@ pub fn encode_decode(tokenizer: &Tokenizer, data: &[u8]) {
     let _ = tokenizer.decode_tokens(text.split(' ').map(str::to_owned).collect());
 }
 
-fn encode_input(text: &str, pair: bool, pretokenized: bool) -> EncodeInput {
-    let sequence = |s: &str| {
+fn encode_input<'s>(text: &'s str, pair: bool, pretokenized: bool) -> EncodeInput<'s> {
+    let sequence = |s: &'s str| -> InputSequence<'s> {
         if pretokenized {
-            InputSequence::PreTokenized(s.split_whitespace().map(str::to_owned).collect())
+            InputSequence::PreTokenized(s.split_whitespace().map(Cow::Borrowed).collect())
         } else {
-            InputSequence::Raw(s.to_owned())
+            InputSequence::Raw(Cow::Borrowed(s))
         }
     };
     if pair {

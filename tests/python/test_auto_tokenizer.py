@@ -271,6 +271,12 @@ def test_non_string_item_names_index_and_type(bert):
         bert(["a", ["b"]])
     with pytest.raises(TokenizationError, match="is_split_into_words"):
         bert(["a", "b"], ["c", ["d"]])
+    # The arrays path leaves the item checks to the backend; the error still names the item.
+    for kwargs in (dict(padding=True, return_tensors="np"), dict(return_tensors=None)):
+        with pytest.raises(TokenizationError, match=r"text\[2\].*float"):
+            bert(["fine", "also fine", 2.5], **kwargs)
+        with pytest.raises(TokenizationError, match=r"text\[1\] must be a str or a \(text, text_pair\) pair"):
+            bert(["a", ("b", "c", "d")], **kwargs)
 
 
 def test_none_and_empty_batch(bert):

@@ -61,6 +61,13 @@ def test_alignment_helpers_match_transformers():
             assert a[i].ids == b[i].ids
         assert a.n_sequences == b.n_sequences == 2
         assert len(a.encodings) == 2
+        words = [text.split() for text in batch]
+        a, b = ours(words, is_split_into_words=True, **kwargs), ref(words, is_split_into_words=True, **kwargs)
+        assert a.n_sequences == b.n_sequences == 1
+        assert [a.sequence_ids(i) for i in range(2)] == [b.sequence_ids(i) for i in range(2)]
+        a = ours(words, [p.split() for p in pairs], is_split_into_words=True, **kwargs)
+        b = ref(words, [p.split() for p in pairs], is_split_into_words=True, **kwargs)
+        assert a.n_sequences == b.n_sequences == 2
     pt = ours(batch, padding=True, return_tensors="pt")
     assert isinstance(pt["input_ids"], torch.Tensor) and pt["input_ids"].dtype == torch.int64
     assert pt.to("cpu")["attention_mask"].shape == pt["input_ids"].shape

@@ -480,6 +480,50 @@ def test_texts_are_read_in_place_whatever_their_kind(tokenizers_dir):
     assert texts == copies
 
 
+def test_a_batch_encodes_what_was_passed_while_another_thread_rewrites_the_list(tokenizers_dir, corpus_texts):
+    """The texts of a batch are read in place with the GIL released: the binding holds each item, so a
+    thread that empties and refills the caller's list meanwhile (freeing the old strs, if nothing else held
+    them) changes nothing in what is encoded."""
+    import threading
+
+    tok = _gpt2(tokenizers_dir)
+    tok.enable_padding(pad_id=50256)
+    tok.enable_truncation(64)
+    originals = [f"{text} ({i}, ünï)" for i, text in enumerate(corpus_texts("en", 2000))]
+    expected = [e.ids for e in tok.encode_batch([str(t) for t in originals])]
+    states = [
+        [f"another text, number {i} ∅" for i in range(len(originals))],
+        [f"{i}" * 50 for i in range(len(originals))],
+    ]
+    # The list is read whole with the GIL held, so the batch is one of its states, never a mix.
+    expected_states = [expected] + [[e.ids for e in tok.encode_batch(state)] for state in states]
+    done = threading.Event()
+
+    def rewrite(batch):
+        while not done.is_set():
+            for state in states:
+                batch[:] = [t.encode().decode() for t in state]
+
+    calls = {
+        "encode_batch": lambda b: [e.ids for e in tok.encode_batch(b)],
+        "encode_batch_fast": lambda b: [e.ids for e in tok.encode_batch_fast(b)],
+        "encode_batch_arrays": lambda b: tok.encode_batch_arrays(b)["input_ids"].tolist(),
+    }
+    for name, call in calls.items():
+        for _ in range(3):
+            batch = [t.encode().decode() for t in originals]  # fresh strs, held only by `batch`
+            done.clear()
+            thread = threading.Thread(target=rewrite, args=(batch,))
+            got = None
+            try:
+                thread.start()
+                got = call(batch)
+            finally:
+                done.set()
+                thread.join()
+            assert got in expected_states, name
+
+
 def test_empty_batch_is_empty_like_the_reference(tokenizers_dir):
     tok = _gpt2(tokenizers_dir)
     ref = tokenizers.Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))

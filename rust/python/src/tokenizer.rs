@@ -120,7 +120,7 @@ impl PyTokenizer {
     fn encode_inputs(
         &self,
         py: Python<'_>,
-        inputs: Vec<EncodeInput>,
+        inputs: Vec<EncodeInput<'_>>,
         add_special_tokens: bool,
         offsets: OffsetType,
     ) -> PyResult<Vec<Encoding>> {
@@ -267,7 +267,8 @@ impl PyTokenizer {
         is_pretokenized: bool,
         add_special_tokens: bool,
     ) -> PyResult<Vec<PyEncoding>> {
-        let items = inputs::batch(input, is_pretokenized)?;
+        let held = inputs::batch_items(input)?;
+        let items = inputs::batch(&held, is_pretokenized)?;
         let encs = self.encode_inputs(py, items, add_special_tokens, OffsetType::Char)?;
         Ok(encs.into_iter().map(PyEncoding::from).collect())
     }
@@ -283,7 +284,8 @@ impl PyTokenizer {
         is_pretokenized: bool,
         add_special_tokens: bool,
     ) -> PyResult<Vec<Py<PyEncoding>>> {
-        let items = inputs::batch(input, is_pretokenized)?;
+        let held = inputs::batch_items(input)?;
+        let items = inputs::batch(&held, is_pretokenized)?;
         // Rows, not an `Encoding` each (see `IdsRow`), and their id lists made here, since
         // most callers read the ids: as a batch, they stay out of the collector until done.
         let mut lists = BatchLists::with_capacity(items.len());
@@ -344,7 +346,8 @@ impl PyTokenizer {
                 )));
             }
         }
-        let items = inputs::batch(input, is_pretokenized)?;
+        let held = inputs::batch_items(input)?;
+        let items = inputs::batch(&held, is_pretokenized)?;
         // Without offsets the ids-only path has every field asked for, and the rows are padded
         // here, while the arrays are filled (padding each `Encoding` would allocate a token string
         // per pad); with offsets the full path pads its encodings itself.
@@ -451,7 +454,8 @@ impl PyTokenizer {
         is_pretokenized: bool,
         add_special_tokens: bool,
     ) -> PyResult<FlatIds<'py>> {
-        let items = inputs::batch(input, is_pretokenized)?;
+        let held = inputs::batch_items(input)?;
+        let items = inputs::batch(&held, is_pretokenized)?;
         let ragged = self.run(py, |tok| tok.encode_batch_ids(&items, add_special_tokens))?;
         let offsets: Vec<i64> = ragged.offsets.iter().map(|&o| o as i64).collect();
         Ok((ragged.ids.into_pyarray(py), offsets.into_pyarray(py)))

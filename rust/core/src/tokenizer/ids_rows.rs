@@ -469,7 +469,7 @@ impl Tokenizer {
         let texts: Vec<Option<&str>> = inputs
             .iter()
             .map(|input| match (&input.first, &input.second) {
-                (InputSequence::Raw(text), None) => Some(text.as_str()),
+                (InputSequence::Raw(text), None) => Some(&**text),
                 _ => None,
             })
             .collect();
@@ -552,7 +552,7 @@ pub(in crate::tokenizer) mod tests {
     }
 
     /// The first `n` paragraphs of the en corpus.
-    pub(in crate::tokenizer) fn corpus_inputs(n: usize) -> Vec<EncodeInput> {
+    pub(in crate::tokenizer) fn corpus_inputs(n: usize) -> Vec<EncodeInput<'static>> {
         let corpus = std::fs::read_to_string(format!(
             "{}/../../../shared/corpus/en.txt",
             env!("CARGO_MANIFEST_DIR")
@@ -561,7 +561,7 @@ pub(in crate::tokenizer) mod tests {
         corpus
             .split("\n\n")
             .take(n)
-            .map(EncodeInput::from)
+            .map(|text| EncodeInput::from(text).into_owned())
             .collect()
     }
 

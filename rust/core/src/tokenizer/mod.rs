@@ -13,6 +13,7 @@ mod row_arrays;
 mod serialization;
 pub mod threads;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -35,34 +36,61 @@ use crate::pre_tokenizers::{PreTokenizer, PreTokenizerWrapper};
 use crate::processors::{PostProcessor, PostProcessorWrapper};
 use crate::{Error, Result};
 
-/// One input sequence: raw text, or text already split into words.
+/// One input sequence: raw text, or text already split into words. The text is borrowed where
+/// the caller can keep it alive and unchanged for the encode (a Python `str` held by the binding),
+/// so a batch is encoded without copying it first.
 #[derive(Debug, Clone)]
-pub enum InputSequence {
-    Raw(String),
-    PreTokenized(Vec<String>),
+pub enum InputSequence<'s> {
+    Raw(Cow<'s, str>),
+    PreTokenized(Vec<Cow<'s, str>>),
 }
 
 /// What `encode` takes: one sequence or a pair.
 #[derive(Debug, Clone)]
-pub struct EncodeInput {
-    pub first: InputSequence,
-    pub second: Option<InputSequence>,
+pub struct EncodeInput<'s> {
+    pub first: InputSequence<'s>,
+    pub second: Option<InputSequence<'s>>,
 }
 
-impl From<&str> for EncodeInput {
-    fn from(s: &str) -> Self {
+impl InputSequence<'_> {
+    /// The same sequence holding its own text.
+    pub fn into_owned(self) -> InputSequence<'static> {
+        match self {
+            InputSequence::Raw(text) => InputSequence::Raw(Cow::Owned(text.into_owned())),
+            InputSequence::PreTokenized(words) => InputSequence::PreTokenized(
+                words
+                    .into_iter()
+                    .map(|w| Cow::Owned(w.into_owned()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl EncodeInput<'_> {
+    /// The same input holding its own text.
+    pub fn into_owned(self) -> EncodeInput<'static> {
         EncodeInput {
-            first: InputSequence::Raw(s.to_owned()),
+            first: self.first.into_owned(),
+            second: self.second.map(InputSequence::into_owned),
+        }
+    }
+}
+
+impl<'s> From<&'s str> for EncodeInput<'s> {
+    fn from(s: &'s str) -> Self {
+        EncodeInput {
+            first: InputSequence::Raw(Cow::Borrowed(s)),
             second: None,
         }
     }
 }
 
-impl From<(&str, &str)> for EncodeInput {
-    fn from((a, b): (&str, &str)) -> Self {
+impl<'s> From<(&'s str, &'s str)> for EncodeInput<'s> {
+    fn from((a, b): (&'s str, &'s str)) -> Self {
         EncodeInput {
-            first: InputSequence::Raw(a.to_owned()),
-            second: Some(InputSequence::Raw(b.to_owned())),
+            first: InputSequence::Raw(Cow::Borrowed(a)),
+            second: Some(InputSequence::Raw(Cow::Borrowed(b))),
         }
     }
 }
