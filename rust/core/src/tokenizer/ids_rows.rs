@@ -161,6 +161,38 @@ pub enum IdsRow {
     Full(Box<Encoding>),
 }
 
+/// A stretch of a row's values: a slice of them, or one value repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueRun<'a> {
+    Copy(&'a [u32]),
+    Repeat(u32, usize),
+}
+
+impl<'a> ValueRun<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            ValueRun::Copy(values) => values.len(),
+            ValueRun::Repeat(_, count) => *count,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The run's values, one by one.
+    pub fn values(self) -> impl Iterator<Item = u32> + 'a {
+        let (values, repeated) = match self {
+            ValueRun::Copy(values) => (values, (0, 0)),
+            ValueRun::Repeat(value, count) => (&[][..], (value, count)),
+        };
+        values
+            .iter()
+            .copied()
+            .chain(std::iter::repeat_n(repeated.0, repeated.1))
+    }
+}
+
 /// The per-token fields of a row besides its ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowField {
@@ -208,8 +240,18 @@ impl IdsRow {
 
     /// `field`'s values, in order: [`IdsRow::value`] for every token, without a lookup each.
     pub fn values(&self, field: RowField) -> impl Iterator<Item = u32> + '_ {
-        // A row reads as: pads, the values before the sequence, the sequence's value repeated,
-        // the values after it, pads (pads on one side at most; a full row is all "before").
+        let [a, b, c, d, e] = self.value_runs(field);
+        a.values()
+            .chain(b.values())
+            .chain(c.values())
+            .chain(d.values())
+            .chain(e.values())
+    }
+
+    /// [`IdsRow::values`] as runs, in order: pads, the values before the sequence, the sequence's
+    /// value repeated, the values after it, pads (pads on one side at most; a full row is all
+    /// "before"). A writer copies or fills each run whole instead of storing value by value.
+    pub fn value_runs(&self, field: RowField) -> [ValueRun<'_>; 5] {
         let (before, (value, sequence), after) = match self {
             IdsRow::Full(e) => (field.slice(e), (0, 0), &[][..]),
             IdsRow::Laid { ids, pads, layout } => {
@@ -239,11 +281,13 @@ impl IdsRow {
             }
             None => (0, 0, 0),
         };
-        std::iter::repeat_n(pad_value, left_pads)
-            .chain(before.iter().copied())
-            .chain(std::iter::repeat_n(value, sequence))
-            .chain(after.iter().copied())
-            .chain(std::iter::repeat_n(pad_value, right_pads))
+        [
+            ValueRun::Repeat(pad_value, left_pads),
+            ValueRun::Copy(before),
+            ValueRun::Repeat(value, sequence),
+            ValueRun::Copy(after),
+            ValueRun::Repeat(pad_value, right_pads),
+        ]
     }
 
     /// The row as the ids-only path's [`Encoding`].

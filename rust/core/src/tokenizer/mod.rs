@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 pub use added_vocabulary::{AddedToken, AddedVocabulary};
 pub use encoding::{Direction, Encoding};
-pub use ids_rows::{IdsRow, RowField, RowLayout};
+pub use ids_rows::{IdsRow, RowField, RowLayout, ValueRun};
 pub use normalized::{NormalizedString, SplitDelimiterBehavior};
 pub use params::{
     DirectionName, PaddingParams, PaddingStrategy, TruncationParams, TruncationStrategy,

@@ -11,7 +11,7 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use super::{threads, IdsRow, RowField};
+use super::{threads, IdsRow, RowField, ValueRun};
 
 /// Below this many cells (all fields together) a batch is filled on the calling thread: handing
 /// it to the pool costs more than writing it.
@@ -122,6 +122,12 @@ trait SlotStore {
         }
     }
     /// Called once every slot is written, before the arrays are handed on.
+    /// Writes `values` widened to i64 into `slots` (as long as each other).
+    fn copy_widened(slots: &mut [MaybeUninit<i64>], values: &[u32]) {
+        for (slot, &value) in slots.iter_mut().zip(values) {
+            Self::store(slot, i64::from(value));
+        }
+    }
     fn finish() {}
 }
 
@@ -180,6 +186,47 @@ impl SlotStore for Streaming {
         }
     }
 
+    fn copy_widened(slots: &mut [MaybeUninit<i64>], values: &[u32]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{
+                __m128i, _mm_loadl_epi64, _mm_setzero_si128, _mm_stream_si128, _mm_unpacklo_epi32,
+            };
+            let values = &values[..slots.len()];
+            let head = slots.as_ptr().align_offset(16).min(slots.len());
+            let (head_slots, rest) = slots.split_at_mut(head);
+            for (slot, &value) in head_slots.iter_mut().zip(values) {
+                Self::store(slot, i64::from(value));
+            }
+            let values = &values[head..];
+            let mut pairs = rest.chunks_exact_mut(2);
+            let mut value_pairs = values.chunks_exact(2);
+            // SAFETY: SSE2 is part of x86_64.
+            let zero = unsafe { _mm_setzero_si128() };
+            for (pair, two) in (&mut pairs).zip(&mut value_pairs) {
+                // SAFETY: `two` is 8 readable bytes (two u32; `loadl` needs no alignment), and
+                // `pair` two slots we hold mutably, 16-byte aligned as in `fill`. Interleaving
+                // with zeros zero-extends each u32 to a little-endian i64, as `i64::from` does.
+                unsafe {
+                    let narrow = _mm_loadl_epi64(two.as_ptr().cast::<__m128i>());
+                    let wide = _mm_unpacklo_epi32(narrow, zero);
+                    _mm_stream_si128(pair.as_mut_ptr().cast::<__m128i>(), wide);
+                }
+            }
+            for (slot, &value) in pairs
+                .into_remainder()
+                .iter_mut()
+                .zip(value_pairs.remainder())
+            {
+                Self::store(slot, i64::from(value));
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        for (slot, &value) in slots.iter_mut().zip(values) {
+            slot.write(i64::from(value));
+        }
+    }
+
     fn finish() {
         // Non-temporal stores are weakly ordered: fence them before another thread (or numpy)
         // reads the arrays.
@@ -201,13 +248,14 @@ fn fill_rows_with<S: SlotStore>(
     for (fill, out) in fills.iter().zip(outs.iter_mut()) {
         for (row, slots) in rows.iter().zip(out.chunks_exact_mut(width)) {
             match fill.field {
-                None => {
-                    let ids = row.ids().iter().map(|&id| i64::from(id));
-                    fill_row::<S>(slots, ids, row.len(), fill.pad_value, pad_left);
-                }
+                None => fill_row::<S>(
+                    slots,
+                    &[ValueRun::Copy(row.ids())],
+                    fill.pad_value,
+                    pad_left,
+                ),
                 Some(field) => {
-                    let values = row.values(field).map(i64::from);
-                    fill_row::<S>(slots, values, row.len(), fill.pad_value, pad_left);
+                    fill_row::<S>(slots, &row.value_runs(field), fill.pad_value, pad_left)
                 }
             }
         }
@@ -215,29 +263,28 @@ fn fill_rows_with<S: SlotStore>(
     S::finish();
 }
 
-/// One row's `width` slots: the row's `len` values after or before the padding. Every slot is
-/// written even if `values` runs short, so the caller may count them all as initialized.
+/// One row of one array: `runs` (cut at the row's width), padded with `pad_value` on the
+/// padding side. Each run is written whole, copied or filled, rather than value by value.
 fn fill_row<S: SlotStore>(
     slots: &mut [MaybeUninit<i64>],
-    values: impl Iterator<Item = i64>,
-    len: usize,
+    runs: &[ValueRun<'_>],
     pad_value: i64,
     pad_left: bool,
 ) {
+    let len: usize = runs.iter().map(ValueRun::len).sum();
     let pads = slots.len().saturating_sub(len);
-    let (front, rest) = slots.split_at_mut(if pad_left { pads } else { 0 });
+    let (front, mut rest) = slots.split_at_mut(if pad_left { pads } else { 0 });
     S::fill(front, pad_value);
-    // `for_each`, not `zip`: a row's values are a chain of runs (see `IdsRow::values`), and
-    // `for_each` walks each run in a loop of its own instead of asking the chain for every value.
-    let mut free = rest.iter_mut();
-    let mut written = 0;
-    values.for_each(|value| {
-        if let Some(slot) = free.next() {
-            S::store(slot, value);
-            written += 1;
+    for run in runs {
+        let n = run.len().min(rest.len());
+        let (run_slots, after) = rest.split_at_mut(n);
+        match *run {
+            ValueRun::Copy(values) => S::copy_widened(run_slots, &values[..n]),
+            ValueRun::Repeat(value, _) => S::fill(run_slots, i64::from(value)),
         }
-    });
-    S::fill(&mut rest[written..], pad_value);
+        rest = after;
+    }
+    S::fill(rest, pad_value);
 }
 
 #[cfg(test)]
@@ -320,58 +367,53 @@ mod tests {
         }
     }
 
-    /// Stores past the cache leave what ordinary stores leave, whatever the alignment of the
-    /// row's first slot, the row's width, its length (short of the width, equal, or past it) and
-    /// its padding side.
+    /// Stores past the cache leave what ordinary stores leave, and both what the row says:
+    /// whatever the alignment of the row's first slot, the row's width, the lengths of its runs
+    /// (copied and repeated; together short of the width, equal, or past it: then cut) and its
+    /// padding side.
     #[test]
     fn streamed_rows_equal_cached_rows() {
         let read = |slots: &[MaybeUninit<i64>]| -> Vec<i64> {
             slots.iter().map(|s| unsafe { s.assume_init() }).collect()
         };
+        let copied: Vec<u32> = (0..24)
+            .map(|v| 3 * v + 1 + (u32::MAX - 100) * (v % 2))
+            .collect();
         let mut cached = vec![MaybeUninit::new(-1i64); 48];
         let mut streamed = cached.clone();
         for start in 0..4 {
             for width in 0..20 {
-                for len in 0..=width + 2 {
-                    for pad_left in [false, true] {
-                        let values = (0..len as i64).map(|v| 3 * v + 1);
-                        let span = start..start + width;
-                        fill_row::<Cached>(
-                            &mut cached[span.clone()],
-                            values.clone(),
-                            len,
-                            9,
-                            pad_left,
-                        );
-                        fill_row::<Streaming>(
-                            &mut streamed[span.clone()],
-                            values,
-                            len,
-                            9,
-                            pad_left,
-                        );
-                        Streaming::finish();
-                        assert_eq!(
-                            read(&streamed),
-                            read(&cached),
-                            "{start} {width} {len} {pad_left}"
-                        );
-                        assert!(read(&cached[span]).iter().all(|&v| v != -1 || width == 0));
+                for copy_len in 0..=width + 2 {
+                    for repeats in [0, 1, 3] {
+                        for pad_left in [false, true] {
+                            let runs = [
+                                ValueRun::Repeat(8, repeats),
+                                ValueRun::Copy(&copied[..copy_len]),
+                                ValueRun::Repeat(4, 1),
+                            ];
+                            let mut want: Vec<i64> = runs
+                                .iter()
+                                .flat_map(|r| r.values())
+                                .map(i64::from)
+                                .collect();
+                            want.truncate(width);
+                            let pads = vec![9; width - want.len()];
+                            want = if pad_left {
+                                [pads, want].concat()
+                            } else {
+                                [want, pads].concat()
+                            };
+                            let span = start..start + width;
+                            fill_row::<Cached>(&mut cached[span.clone()], &runs, 9, pad_left);
+                            fill_row::<Streaming>(&mut streamed[span.clone()], &runs, 9, pad_left);
+                            Streaming::finish();
+                            let case = format!("{start} {width} {copy_len} {repeats} {pad_left}");
+                            assert_eq!(read(&cached[span.clone()]), want, "{case}");
+                            assert_eq!(read(&streamed), read(&cached), "{case}");
+                        }
                     }
                 }
             }
         }
-    }
-
-    /// A row that yields fewer values than it claims still leaves no slot unwritten.
-    #[test]
-    fn a_short_row_is_padded_to_the_width() {
-        let mut slots = [MaybeUninit::new(-1i64); 6];
-        fill_row::<Cached>(&mut slots, [1, 2].into_iter(), 4, 0, false);
-        let got: Vec<i64> = slots.iter().map(|s| unsafe { s.assume_init() }).collect();
-        assert_eq!(got, [1, 2, 0, 0, 0, 0]);
-        fill_row::<Cached>(&mut slots, [1, 2].into_iter(), 4, 9, true);
-        let got: Vec<i64> = slots.iter().map(|s| unsafe { s.assume_init() }).collect();
-        assert_eq!(got, [9, 9, 1, 2, 9, 9]);
     }
 }
