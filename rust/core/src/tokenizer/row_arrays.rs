@@ -121,13 +121,13 @@ trait SlotStore {
             Self::store(slot, value);
         }
     }
-    /// Called once every slot is written, before the arrays are handed on.
     /// Writes `values` widened to i64 into `slots` (as long as each other).
     fn copy_widened(slots: &mut [MaybeUninit<i64>], values: &[u32]) {
         for (slot, &value) in slots.iter_mut().zip(values) {
             Self::store(slot, i64::from(value));
         }
     }
+    /// Called once every slot is written, before the arrays are handed on.
     fn finish() {}
 }
 
