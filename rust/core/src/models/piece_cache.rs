@@ -311,10 +311,11 @@ const PIPELINE: usize = 8;
 /// their lookups go to memory (without the prefetch, GPT-2's rows take a quarter longer).
 ///
 /// Shared by all threads without locks, never evicts, bounded, and written once per slot like
-/// [`InlineIdsCache`]: an insert claims an empty slot by swapping its key word from `EMPTY` to
-/// `BUSY`, stores the ids, and publishes the key with `Release`; a lookup reads the ids only
-/// after loading a published key with `Acquire`. A key word is never `EMPTY` or `BUSY`: its top
-/// byte holds the piece's length, 1 or more (and, once stored, the bit `FOUR_IDS`).
+/// [`InlineIdsCache`]: an insert claims an empty slot by swapping its key word from `EMPTY_SLOT`
+/// to `BUSY_SLOT`, stores the ids, and publishes the key with `Release`; a lookup reads the ids
+/// only after loading a published key with `Acquire`. A key word is never `EMPTY_SLOT` or
+/// `BUSY_SLOT`: its top byte holds the piece's length, 1 or more (and, once stored, the bit
+/// `FOUR_IDS`).
 struct CompactIdsCache {
     /// Allocated by the first insert: a model that never encodes costs nothing.
     slots: OnceLock<Box<[CompactSlot]>>,
@@ -389,9 +390,6 @@ impl CompactIdsCache {
     /// Set in a stored key word whose ids word holds four 16-bit ids. A piece's key word leaves
     /// it clear (its length needs 3 bits of the top byte), so lookups compare without it.
     const FOUR_IDS: u64 = 1 << 63;
-    const EMPTY: u64 = 0;
-    /// A length byte of 0 with a byte set: no key's word.
-    const BUSY: u64 = 1;
 
     fn new() -> Self {
         CompactIdsCache {
@@ -446,7 +444,7 @@ impl CompactIdsCache {
                 return Some((slot.ids.load(Ordering::Relaxed), word & Self::FOUR_IDS));
             }
             // An empty slot ends the probe: inserts claim the first empty slot they meet.
-            if word == Self::EMPTY {
+            if word == EMPTY_SLOT {
                 return None;
             }
         }
@@ -506,35 +504,23 @@ impl CompactIdsCache {
         let slots = self.slots.get_or_init(|| {
             (0..Self::SLOTS)
                 .map(|_| CompactSlot {
-                    key: AtomicU64::new(Self::EMPTY),
+                    key: AtomicU64::new(EMPTY_SLOT),
                     ids: AtomicU64::new(0),
                 })
                 .collect()
         });
         for i in Self::probe(&key) {
             let slot = &slots[i];
-            // Load before trying to claim, as `InlineIdsCache::insert` does.
-            let mut word = slot.key.load(Ordering::Acquire);
-            if word == Self::EMPTY {
-                match slot.key.compare_exchange(
-                    Self::EMPTY,
-                    Self::BUSY,
-                    Ordering::Relaxed,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => {
-                        let (packed, format) = Self::pack(ids);
-                        slot.ids.store(packed, Ordering::Relaxed);
-                        slot.key.store(key.word | format, Ordering::Release);
-                        self.len.fetch_add(1, Ordering::Relaxed);
-                        return true;
-                    }
-                    // Another thread claimed it first: look at what it holds.
-                    Err(theirs) => word = theirs,
+            match claim_slot(&slot.key) {
+                Ok(()) => {
+                    let (packed, format) = Self::pack(ids);
+                    slot.ids.store(packed, Ordering::Relaxed);
+                    slot.key.store(key.word | format, Ordering::Release);
+                    self.len.fetch_add(1, Ordering::Relaxed);
+                    return true;
                 }
-            }
-            if word & !Self::FOUR_IDS == key.word {
-                return true;
+                Err(word) if word & !Self::FOUR_IDS == key.word => return true,
+                Err(_) => {}
             }
         }
         false
@@ -544,6 +530,25 @@ impl CompactIdsCache {
         self.slots = OnceLock::new();
         *self.len.get_mut() = 0;
     }
+}
+
+/// The word of an empty slot, in both write-once tables.
+const EMPTY_SLOT: u64 = 0;
+/// The word of a slot claimed and not yet published: no key's word in either table (a compact
+/// key's top byte holds a length of 1 or more; an inline tag has `InlineKey::PUBLISHED` set).
+const BUSY_SLOT: u64 = 1;
+
+/// Claims the slot whose key or tag word is `word` for an insert: `Ok` when it was empty and is
+/// now `BUSY_SLOT`, this thread its only writer; otherwise the word it holds (another thread's,
+/// published or busy). The word is loaded before any compare-exchange, which would take the
+/// cache line away from the readers of a filled slot even when it fails.
+fn claim_slot(word: &AtomicU64) -> Result<(), u64> {
+    let seen = word.load(Ordering::Acquire);
+    if seen != EMPTY_SLOT {
+        return Err(seen);
+    }
+    word.compare_exchange(EMPTY_SLOT, BUSY_SLOT, Ordering::Relaxed, Ordering::Acquire)
+        .map(|_| ())
 }
 
 /// Starts loading the cache line of `target`: a hint, results never depend on it.
@@ -569,10 +574,10 @@ fn prefetch_line<T>(target: &T) {
 ///
 /// Like [`PieceCache`] it is shared by all threads without locks, never evicts, and is bounded:
 /// inserts stop once half the slots are taken. A slot is written once: an insert claims an empty
-/// slot by swapping its tag from `EMPTY` to `BUSY`, writes the payload, and publishes the key's
-/// tag (never `EMPTY` or `BUSY`) with `Release`; a lookup reads the payload only after loading a
-/// published tag with `Acquire`. Two threads may both store a key (one passes the other's `BUSY`
-/// slot); both entries hold the same ids, so either answers.
+/// slot by swapping its tag from `EMPTY_SLOT` to `BUSY_SLOT`, writes the payload, and publishes
+/// the key's tag (never `EMPTY_SLOT` or `BUSY_SLOT`) with `Release`; a lookup reads the payload
+/// only after loading a published tag with `Acquire`. Two threads may both store a key (one passes
+/// the other's busy slot); both entries hold the same ids, so either answers.
 struct InlineIdsCache {
     /// Allocated by the first insert: a model that never encodes costs nothing.
     slots: OnceLock<Box<[InlineSlot]>>,
@@ -582,7 +587,7 @@ struct InlineIdsCache {
 
 #[repr(C, align(64))]
 struct InlineSlot {
-    /// `EMPTY`, `BUSY`, or the published [`InlineKey::tag`] of the payload's key.
+    /// `EMPTY_SLOT`, `BUSY_SLOT`, or the published [`InlineKey::tag`] of the payload's key.
     tag: AtomicU64,
     payload: UnsafeCell<InlinePayload>,
 }
@@ -597,9 +602,10 @@ struct InlinePayload {
 const _: () = assert!(std::mem::size_of::<InlineSlot>() == 64);
 
 // SAFETY: the payload is written only by the thread whose compare-exchange moved the slot's tag
-// from `EMPTY` to `BUSY` (one thread at most, and only once per allocation of the table), before
-// it publishes the tag with `Release`; readers touch the payload only after loading a published
-// tag with `Acquire`, so that write happens before every read, and nothing writes it afterwards.
+// from `EMPTY_SLOT` to `BUSY_SLOT` (one thread at most, and only once per allocation of the
+// table), before it publishes the tag with `Release`; readers touch the payload only after
+// loading a published tag with `Acquire`, so that write happens before every read, and nothing
+// writes it afterwards.
 // Sharing `&InlineSlot` between threads therefore never races on the payload.
 unsafe impl Sync for InlineSlot {}
 
@@ -612,7 +618,7 @@ struct InlineKey {
 }
 
 impl InlineKey {
-    /// Set in every published tag, so that no key's tag is `EMPTY` or `BUSY`.
+    /// Set in every published tag, so that no key's tag is `EMPTY_SLOT` or `BUSY_SLOT`.
     const PUBLISHED: u64 = 1 << 63;
 
     fn new(piece: &[u8]) -> Option<InlineKey> {
@@ -699,8 +705,6 @@ impl InlineIdsCache {
     const KEY_WORDS: usize = 3;
     const MAX_KEY_LEN: usize = 8 * Self::KEY_WORDS;
     const MAX_IDS: usize = 7;
-    const EMPTY: u64 = 0;
-    const BUSY: u64 = 1;
 
     fn new() -> Self {
         InlineIdsCache {
@@ -728,12 +732,12 @@ impl InlineIdsCache {
             let slot = &slots[i];
             let tag = slot.tag.load(Ordering::Acquire);
             // An empty slot ends the probe: inserts claim the first empty slot they meet.
-            if tag == Self::EMPTY {
+            if tag == EMPTY_SLOT {
                 return None;
             }
             if tag == key.tag {
-                // SAFETY: `tag` is published (`key.tag` is never `EMPTY` or `BUSY`), and the
-                // `Acquire` load that saw it orders the payload's only write before this read.
+                // SAFETY: `tag` is published (`key.tag` is never `EMPTY_SLOT` or `BUSY_SLOT`), and
+                // the `Acquire` load that saw it orders the payload's only write before this read.
                 let payload = unsafe { &*slot.payload.get() };
                 if key.matches(payload) {
                     return Some(payload);
@@ -789,7 +793,7 @@ impl InlineIdsCache {
         let slots = self.slots.get_or_init(|| {
             (0..Self::SLOTS)
                 .map(|_| InlineSlot {
-                    tag: AtomicU64::new(Self::EMPTY),
+                    tag: AtomicU64::new(EMPTY_SLOT),
                     payload: UnsafeCell::new(InlinePayload {
                         key: [0; Self::KEY_WORDS],
                         ids: [0; Self::MAX_IDS],
@@ -800,35 +804,24 @@ impl InlineIdsCache {
         });
         for i in Self::probe(&key) {
             let slot = &slots[i];
-            // Load before trying to claim: a compare-exchange would take the cache line away
-            // from the readers of a filled slot even when it fails.
-            let mut tag = slot.tag.load(Ordering::Acquire);
-            if tag == Self::EMPTY {
-                match slot.tag.compare_exchange(
-                    Self::EMPTY,
-                    Self::BUSY,
-                    Ordering::Relaxed,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => {
-                        let mut payload = InlinePayload {
-                            key: key.words,
-                            ids: [0; Self::MAX_IDS],
-                            ids_len: ids.len() as u8,
-                        };
-                        payload.ids[..ids.len()].copy_from_slice(ids);
-                        // SAFETY: the compare-exchange made this thread the slot's only writer,
-                        // and readers skip a `BUSY` slot's payload until the `Release` store
-                        // below publishes it.
-                        unsafe { *slot.payload.get() = payload };
-                        slot.tag.store(key.tag, Ordering::Release);
-                        self.len.fetch_add(1, Ordering::Relaxed);
-                        return;
-                    }
-                    // Another thread claimed it first: look at what it holds.
-                    Err(theirs) => tag = theirs,
+            let tag = match claim_slot(&slot.tag) {
+                Ok(()) => {
+                    let mut payload = InlinePayload {
+                        key: key.words,
+                        ids: [0; Self::MAX_IDS],
+                        ids_len: ids.len() as u8,
+                    };
+                    payload.ids[..ids.len()].copy_from_slice(ids);
+                    // SAFETY: the compare-exchange made this thread the slot's only writer, and
+                    // readers skip a `BUSY_SLOT` slot's payload until the `Release` store below
+                    // publishes it.
+                    unsafe { *slot.payload.get() = payload };
+                    slot.tag.store(key.tag, Ordering::Release);
+                    self.len.fetch_add(1, Ordering::Relaxed);
+                    return;
                 }
-            }
+                Err(tag) => tag,
+            };
             if tag == key.tag {
                 // SAFETY: as in `find`: a published tag loaded with `Acquire`.
                 if key.matches(unsafe { &*slot.payload.get() }) {
@@ -1209,7 +1202,7 @@ mod tests {
         }
         let published = |cache: &CompactIdsCache| {
             let slots = cache.slots.get().unwrap();
-            let busy_or_empty = [CompactIdsCache::EMPTY, CompactIdsCache::BUSY];
+            let busy_or_empty = [EMPTY_SLOT, BUSY_SLOT];
             let published =
                 |s: &&CompactSlot| !busy_or_empty.contains(&s.key.load(Ordering::Relaxed));
             slots.iter().filter(published).count()
