@@ -61,8 +61,7 @@ impl<V> PieceCache<V> {
     /// The slots to try for `hash`, in order: linear probing from the hash's high bits (the
     /// well-mixed ones of an Fx hash).
     fn probe(hash: u64) -> impl Iterator<Item = usize> {
-        let start = (hash >> 40) as usize;
-        (0..Self::SLOTS).map(move |i| (start + i) & (Self::SLOTS - 1))
+        linear_probe((hash >> 40) as usize, Self::SLOTS)
     }
 
     /// Maps the cached value of `piece` (if any).
@@ -426,17 +425,11 @@ impl CompactIdsCache {
         (word, 0)
     }
 
-    /// The slots to try for `key`, in order: linear probing.
-    fn probe(key: &CompactKey) -> impl Iterator<Item = usize> {
-        let start = key.first_slot;
-        (0..Self::SLOTS).map(move |i| (start + i) & (Self::SLOTS - 1))
-    }
-
     /// The published ids word of `key` and its format bit, if stored.
     #[inline]
     fn find(&self, key: &CompactKey) -> Option<(u64, u64)> {
         let slots = self.slots.get()?;
-        for i in Self::probe(key) {
+        for i in linear_probe(key.first_slot, Self::SLOTS) {
             let slot = &slots[i];
             let word = slot.key.load(Ordering::Acquire);
             if word & !Self::FOUR_IDS == key.word {
@@ -509,7 +502,7 @@ impl CompactIdsCache {
                 })
                 .collect()
         });
-        for i in Self::probe(&key) {
+        for i in linear_probe(key.first_slot, Self::SLOTS) {
             let slot = &slots[i];
             match claim_slot(&slot.key) {
                 Ok(()) => {
@@ -530,6 +523,14 @@ impl CompactIdsCache {
         self.slots = OnceLock::new();
         *self.len.get_mut() = 0;
     }
+}
+
+/// The slots of a table of `slots` (a power of two) to try from `start`, in order: linear probing,
+/// wrapping at the end: the probe sequence of all three tables.
+#[inline]
+fn linear_probe(start: usize, slots: usize) -> impl Iterator<Item = usize> {
+    debug_assert!(slots.is_power_of_two());
+    (0..slots).map(move |i| (start + i) & (slots - 1))
 }
 
 /// The word of an empty slot, in both write-once tables.
@@ -718,17 +719,11 @@ impl InlineIdsCache {
         piece.len() <= Self::MAX_KEY_LEN && ids.len() <= Self::MAX_IDS
     }
 
-    /// The slots to try for `key`, in order: linear probing.
-    fn probe(key: &InlineKey) -> impl Iterator<Item = usize> {
-        let start = key.first_slot;
-        (0..Self::SLOTS).map(move |i| (start + i) & (Self::SLOTS - 1))
-    }
-
     /// The published payload of `key`, if stored.
     #[inline]
     fn find(&self, key: &InlineKey) -> Option<&InlinePayload> {
         let slots = self.slots.get()?;
-        for i in Self::probe(key) {
+        for i in linear_probe(key.first_slot, Self::SLOTS) {
             let slot = &slots[i];
             let tag = slot.tag.load(Ordering::Acquire);
             // An empty slot ends the probe: inserts claim the first empty slot they meet.
@@ -802,7 +797,7 @@ impl InlineIdsCache {
                 })
                 .collect()
         });
-        for i in Self::probe(&key) {
+        for i in linear_probe(key.first_slot, Self::SLOTS) {
             let slot = &slots[i];
             let tag = match claim_slot(&slot.tag) {
                 Ok(()) => {
